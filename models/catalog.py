@@ -1,0 +1,86 @@
+"""The shipped weights: one record per model name, with file names, checksum and provenance.
+
+Each model ships two files in ``models/weights/``: a torch checkpoint (for the torch backend,
+fine-tuning and re-export) and the ONNX graph exported from it by ``streamer export`` (what
+ONNX Runtime and TensorRT run). The model card beside them says how they were trained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.errors import ConfigError, ModelError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One shipped model.
+
+    Graph I/O (ONNX and torch alike): input ``frames`` (T, H, W, 3) uint8 RGB, oldest first,
+    T = ``burst``; output ``enhanced`` (H, W, 3) uint8 RGB, the enhanced newest frame.
+    """
+
+    name: str
+    arch: str
+    checkpoint: str
+    onnx: str
+    card: str
+    burst: int = 1
+    colour_order: str = "RGB"
+    input_range: tuple[int, int] = (0, 255)
+    summary: str = ""
+
+    def checkpoint_path(self) -> Path:
+        return WEIGHTS_DIR / self.checkpoint
+
+    def onnx_path(self) -> Path:
+        return WEIGHTS_DIR / self.onnx
+
+    def card_path(self) -> Path:
+        return WEIGHTS_DIR / self.card
+
+
+CATALOG: dict[str, Weights] = {
+    "zero-dce": Weights(
+        name="zero-dce",
+        arch="zero-dce",
+        checkpoint="zero_dce.pt",
+        onnx="zero_dce.onnx",
+        card="zero_dce.md",
+        summary="DCE-Net, 8 per-pixel curves at full resolution (79k parameters)",
+    ),
+    "zero-dce++": Weights(
+        name="zero-dce++",
+        arch="zero-dce++",
+        checkpoint="zero_dce_pp.pt",
+        onnx="zero_dce_pp.onnx",
+        card="zero_dce_pp.md",
+        summary="separable DCE-Net, one curve map at 1/12 scale (10k parameters), fastest",
+    ),
+}
+
+
+def get(name: str) -> Weights:
+    """The record of a shipped model; ``ConfigError`` naming the known ones otherwise."""
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(CATALOG)}") from None
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise ModelError(f"{what} not found at {path}; reinstall streamer or run 'streamer export'")
+    return path

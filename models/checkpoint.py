@@ -1,0 +1,59 @@
+"""Reading, writing and instantiating streamer checkpoints (torch only).
+
+A checkpoint is a dict with at least ``{"arch": str, "state_dict": dict}``; training adds
+``scale``, ``optimizer``, ``step``, ``config`` and ``metrics``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from models import zero_dce
+from models.errors import ModelError
+
+
+def build_network(arch: str, scale: int = 12) -> torch.nn.Module:
+    """An untrained network; ``scale`` only matters for Zero-DCE++."""
+    return zero_dce.build(arch, scale=scale) if arch == "zero-dce++" else zero_dce.build(arch)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Read a checkpoint; ``ModelError`` for a missing, corrupt or foreign file."""
+    if not path.is_file():
+        raise ModelError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many exception types for a corrupt file
+        raise ModelError(f"cannot read checkpoint {path}: {e}") from e
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "arch" not in ckpt:
+        raise ModelError(f"{path} is not a streamer checkpoint (no 'arch'/'state_dict')")
+    return ckpt
+
+
+def network_from_checkpoint(ckpt: dict) -> torch.nn.Module:
+    """Instantiate and load the network a checkpoint describes (on the CPU, eval mode)."""
+    net = build_network(ckpt["arch"], int(ckpt.get("scale", 12)))
+    try:
+        net.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise ModelError(f"checkpoint does not fit {ckpt['arch']}: {e}") from e
+    return net.eval()
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """Write atomically: a crash mid-write never leaves a truncated file under ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+SHIPPED_KEYS = ("arch", "scale", "state_dict", "step", "config", "metrics")
+
+
+def shippable(ckpt: dict) -> dict:
+    """The checkpoint without optimizer state: what ships in ``models/weights``."""
+    return {k: ckpt[k] for k in SHIPPED_KEYS if k in ckpt}

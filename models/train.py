@@ -1,0 +1,193 @@
+"""Zero-reference training of Zero-DCE / Zero-DCE++ (Adam, weight decay, gradient clipping).
+
+Checkpoints are dicts ``{"arch", "scale", "state_dict", "optimizer", "step", "config",
+"metrics"}`` written atomically; training resumes from one with the same ``out`` path.
+``init`` + ``freeze="all-but-last"`` fine-tunes only the last layer of existing weights on a new
+domain (e.g. a few hundred dark frames of your own camera).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models import zero_dce
+from models.checkpoint import build_network, load_checkpoint, save_checkpoint
+from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
+from models.errors import ConfigError
+from models.losses import zero_reference_loss
+
+log = logging.getLogger(__name__)
+
+FREEZE_CHOICES = ("none", "all-but-last")
+# The reference code's illumination-smoothness weights.
+DEFAULT_TV_WEIGHT = {"zero-dce": 200.0, "zero-dce++": 1600.0}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; each field is one ``streamer train`` flag."""
+
+    arch: str
+    data: tuple[Path, ...]
+    out: Path
+    steps: int = 2000
+    batch_size: int = 8
+    crop: int = 256
+    short_side: int = 320
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    grad_clip: float = 0.1
+    exposure_level: float = 0.6
+    tv_weight: float | None = None
+    scale: int = 12
+    init: Path | None = None
+    freeze: str = "none"
+    resume: bool = False
+    pairs: tuple[Path, Path] | None = None
+    paired_weight: float = 0.0
+    val_low: Path | None = None
+    val_high: Path | None = None
+    val_count: int = 50
+    val_every: int = 0
+    save_every: int = 200
+    log_every: int = 20
+    seed: int = 0
+    threads: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.arch not in zero_dce.ARCHITECTURES:
+            raise ConfigError(f"unknown model {self.arch!r}; train one of: {', '.join(zero_dce.ARCHITECTURES)}")
+        if self.freeze not in FREEZE_CHOICES:
+            raise ConfigError(f"--freeze must be one of {', '.join(FREEZE_CHOICES)}, not {self.freeze!r}")
+        if self.freeze != "none" and self.init is None:
+            raise ConfigError("--freeze needs --init CKPT: there is nothing to keep frozen otherwise")
+        for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        if (self.val_low is None) != (self.val_high is None):
+            raise ConfigError("--val-low and --val-high go together")
+        if (self.pairs is None) != (self.paired_weight == 0.0):
+            raise ConfigError("--pairs LOW HIGH and a positive --paired-weight go together")
+        if not 0.0 < self.exposure_level < 1.0:
+            raise ConfigError("--exposure-level must be between 0 and 1")
+
+    @property
+    def effective_tv_weight(self) -> float:
+        return DEFAULT_TV_WEIGHT[self.arch] if self.tv_weight is None else self.tv_weight
+
+
+def evaluate_pairs(net: torch.nn.Module, split: PairSplit) -> dict[str, float]:
+    """Mean PSNR/SSIM of ``net`` on full-resolution validation pairs (RGB uint8, skimage)."""
+    from models.metrics import psnr, ssim
+
+    net.eval()
+    ps, ss = [], []
+    with torch.no_grad():
+        for lo, hi in zip(split.low, split.high, strict=True):
+            x = torch.from_numpy(read_rgb(lo)).permute(2, 0, 1)[None].float() / 255.0
+            y, _ = net(x)
+            out = (y[0].clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+            truth = read_rgb(hi)
+            ps.append(psnr(truth, out))
+            ss.append(ssim(truth, out))
+    net.train()
+    return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps)}
+
+
+def _freeze(net: torch.nn.Module, mode: str) -> list[torch.nn.Parameter]:
+    if mode == "all-but-last":
+        for p in net.parameters():
+            p.requires_grad_(False)
+        for p in net.last_layer().parameters():
+            p.requires_grad_(True)
+    return [p for p in net.parameters() if p.requires_grad]
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Run (or resume) training; returns the final checkpoint dict (also saved to ``cfg.out``)."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    net = build_network(cfg.arch, cfg.scale)
+    if cfg.init is not None:
+        init = load_checkpoint(cfg.init)
+        if init["arch"] != cfg.arch:
+            raise ConfigError(f"--init holds a {init['arch']} network, not {cfg.arch}")
+        net.load_state_dict(init["state_dict"])
+    params = _freeze(net, cfg.freeze)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step = 0
+    if cfg.resume and cfg.out.exists():
+        ckpt = load_checkpoint(cfg.out)
+        if ckpt["arch"] != cfg.arch:
+            raise ConfigError(f"{cfg.out} holds a {ckpt['arch']} network, not {cfg.arch}")
+        net.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step = int(ckpt["step"])
+        log.info("resumed %s at step %d", cfg.out, step)
+
+    split = None
+    if cfg.val_low is not None and cfg.val_high is not None:
+        split = holdout_pairs(cfg.val_low, cfg.val_high, cfg.val_count)
+    files = training_files(cfg.data, split.low if split else ())
+    log.info("training %s on %d images%s", cfg.arch, len(files), f", validating on {cfg.val_count} pairs" if split else "")
+    targets: list[Path | None] = [None] * len(files)
+    if cfg.pairs is not None:
+        targets = paired_targets(files, *cfg.pairs)
+        log.info("%d training images have a normal-light pair in %s", sum(t is not None for t in targets), cfg.pairs[1])
+    sampler = CropSampler(files, cfg.crop, cfg.short_side, seed=cfg.seed + step, targets=targets)
+
+    metrics: dict[str, float] = {}
+
+    def checkpoint() -> dict:
+        payload = {
+            "arch": cfg.arch,
+            "scale": cfg.scale,
+            "state_dict": net.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+            | {"data": [str(d) for d in cfg.data], "train_images": len(files)},
+            "metrics": metrics,
+        }
+        save_checkpoint(cfg.out, payload)
+        return payload
+
+    net.train()
+    t0, first = time.perf_counter(), step
+    while step < cfg.steps:
+        xb, yb, has = sampler.batch(cfg.batch_size)
+        x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 255.0
+        enhanced, alphas = net(x)
+        loss, parts = zero_reference_loss(
+            enhanced, x, alphas, exposure_level=cfg.exposure_level, w_tv=cfg.effective_tv_weight
+        )
+        if cfg.paired_weight and has.any():
+            y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
+            l1 = cfg.paired_weight * (enhanced[torch.from_numpy(has)] - y).abs().mean()
+            loss = loss + l1
+            parts["l1"] = float(l1.detach())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        step += 1
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            rate = (step - first) / max(time.perf_counter() - t0, 1e-9)
+            log.info("step %d/%d loss %.4f %s (%.2f steps/s)", step, cfg.steps, float(loss), parts, rate)
+        if split is not None and cfg.val_every and step % cfg.val_every == 0:
+            metrics = evaluate_pairs(net, split)
+            log.info("step %d validation: PSNR %.3f dB SSIM %.4f", step, metrics["psnr"], metrics["ssim"])
+        if step % cfg.save_every == 0:
+            checkpoint()
+    if split is not None:
+        metrics = evaluate_pairs(net, split)
+        log.info("final validation: PSNR %.3f dB SSIM %.4f", metrics["psnr"], metrics["ssim"])
+    return checkpoint()

@@ -1,0 +1,230 @@
+"""The ``streamer`` command: enhance, models, train, export.
+
+Only this module configures logging, and only it turns our errors into one line on stderr
+and an exit code; nothing heavy is imported before a subcommand needs it, so ``--help`` is
+instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from streamer import __version__
+from streamer.errors import ConfigError, StreamerError
+from streamer.urls import MaskingFilter, mask_credentials
+
+log = logging.getLogger("streamer")
+
+MODEL_CHOICES_HELP = "zero-dce or zero-dce++ (default)"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in our one-line format (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="streamer", description="Real-time low-light video enhancement.")
+    p.add_argument("--version", action="version", version=f"streamer {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    e = sub.add_parser("enhance", help="enhance a video, image, folder, stream, camera or the demo")
+    e.add_argument("input", help="video file, image, folder of images, rtsp:// or http:// URL, camera index (0), or 'demo'")
+    e.add_argument("-o", "--output", type=Path, help="output video (.mp4/.mkv/.mov), image, or folder")
+    e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
+    e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
+    e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
+    e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
+    e.add_argument("--mode", default="auto", choices=("auto", "file", "live"),
+                   help="file: never drop a frame; live: bounded latency, drop the oldest (default: by source)")
+    e.add_argument("--duration", type=_positive_float, help="stop after this many seconds (live: capture time)")
+    e.add_argument("--crf", type=int, default=18, help="x264 quality, 0-51 (default 18)")
+    e.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
+    e.add_argument("--no-audio", action="store_true", help="do not copy the audio track")
+    e.add_argument("--open-timeout", type=_positive_float, default=10.0, help="seconds to connect to a stream")
+    e.add_argument("--read-timeout", type=_positive_float, default=5.0, help="seconds to wait for stream data")
+
+    sub.add_parser("models", help="list models and the backends available here")
+
+    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference)")
+    t.add_argument("arch", help="zero-dce or zero-dce++")
+    t.add_argument("--data", type=Path, action="append", required=True, help="folder of training images (repeatable)")
+    t.add_argument("--out", type=Path, required=True, help="checkpoint to write (and resume from)")
+    t.add_argument("--steps", type=int, default=2000)
+    t.add_argument("--batch-size", type=int, default=8)
+    t.add_argument("--crop", type=int, default=256)
+    t.add_argument("--short-side", type=int, default=320, help="images are shrunk to this short side first")
+    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--weight-decay", type=float, default=1e-4)
+    t.add_argument("--grad-clip", type=float, default=0.1)
+    t.add_argument("--exposure-level", type=float, default=0.6, help="target gray level E of the exposure loss")
+    t.add_argument("--tv-weight", type=float, help="illumination smoothness weight (200 / 1600 for ++)")
+    t.add_argument("--scale", type=int, default=12, help="zero-dce++: curve map scale")
+    t.add_argument("--init", type=Path, help="start from this checkpoint")
+    t.add_argument("--freeze", default="none", help="none, or all-but-last (fine-tune the last layer only)")
+    t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    t.add_argument("--pairs", type=Path, nargs=2, metavar=("LOW", "HIGH"),
+                   help="optional: images in LOW (one of --data) have normal-light twins of the same name in HIGH")
+    t.add_argument("--paired-weight", type=float, default=0.0, help="weight of the L1 term on --pairs (0: off)")
+    t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
+    t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
+    t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")
+    t.add_argument("--val-every", type=int, default=0)
+    t.add_argument("--save-every", type=int, default=200)
+    t.add_argument("--log-every", type=int, default=20)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=0)
+
+    x = sub.add_parser("export", help="export a model for a backend")
+    x.add_argument("model", help=MODEL_CHOICES_HELP)
+    x.add_argument("--format", default="onnx", choices=("onnx", "torch"),
+                   help="onnx (for onnxruntime/tensorrt) or torch (a weights-only checkpoint to ship)")
+    x.add_argument("--weights", type=Path, help="checkpoint to export (default: the shipped one)")
+    x.add_argument("-o", "--output", type=Path, help="where to write (default: beside the shipped weights)")
+    return p
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("streamer: %(message)s"))
+    handler.addFilter(MaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("libav", "PIL", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_enhance(args: argparse.Namespace) -> int:
+    from streamer.config import EnhanceConfig, default_output
+    from streamer.jobs import run_enhance
+
+    cfg = EnhanceConfig(
+        input=args.input,
+        output=args.output or default_output(args.input),
+        model=args.model,
+        backend=args.backend,
+        device=args.device,
+        threads=args.threads,
+        weights=args.weights,
+        mode=args.mode,
+        duration_s=args.duration,
+        crf=args.crf,
+        preset=args.preset,
+        copy_audio=not args.no_audio,
+        open_timeout_s=args.open_timeout,
+        read_timeout_s=args.read_timeout,
+    )
+    stats = run_enhance(cfg, show_progress=not args.quiet)
+    return 130 if stats.interrupted else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from models import backends, catalog
+
+    print("models:")
+    for w in catalog.CATALOG.values():
+        state = "ok" if w.onnx_path().is_file() else "missing weights"
+        print(f"  {w.name:<11} {w.summary} [{state}; card: {w.card_path()}]")
+    print("backends (auto picks the first available, in this order):")
+    reasons = backends.availability()
+    for name in backends.AUTO_ORDER:
+        reason = reasons[name]
+        print(f"  {name:<11} {'available' if reason is None else 'unavailable: ' + reason}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from models.train import TrainConfig, train
+    except ImportError as e:
+        raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    values["data"] = tuple(args.data)
+    if args.pairs:
+        values["pairs"] = tuple(args.pairs)
+    cfg = TrainConfig(**values)
+    ckpt = train(cfg)
+    metrics = ckpt.get("metrics") or {}
+    summary = f"; validation PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}" if metrics else ""
+    log.info("wrote %s (step %d)%s", cfg.out, ckpt["step"], summary)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from models import catalog
+
+    weights = catalog.get(args.model)
+    try:
+        from models.checkpoint import load_checkpoint, network_from_checkpoint
+        from models.export import export_onnx
+    except ImportError as e:
+        raise ConfigError(f"export needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
+    ckpt = load_checkpoint(args.weights or weights.checkpoint_path())
+    if ckpt["arch"] != weights.arch:
+        raise ConfigError(f"{args.weights} holds a {ckpt['arch']} network, not {weights.arch}")
+    if args.format == "torch":
+        from models.checkpoint import save_checkpoint, shippable
+
+        out = args.output or weights.checkpoint_path()
+        save_checkpoint(out, shippable(ckpt))
+    else:
+        out = args.output or weights.onnx_path()
+        export_onnx(network_from_checkpoint(ckpt), out)
+    log.info("exported %s to %s", args.model, out)
+    return 0
+
+
+COMMANDS = {"enhance": cmd_enhance, "models": cmd_models, "train": cmd_train, "export": cmd_export}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        _setup_logging(args.verbose, args.quiet)
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        return COMMANDS[args.command](args)
+    except StreamerError as e:
+        print(f"streamer: error: {mask_credentials(str(e))}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("streamer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one line, never a traceback, unless asked for
+        if debug:
+            raise
+        what = mask_credentials(f"{type(e).__name__}: {e}")
+        print(f"streamer: internal error: {what} (rerun with --debug for details)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The settings of an ``enhance`` job, typed and frozen; each field is one CLI flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamer.errors import ConfigError
+from streamer.sources import source_kind
+
+MODES = ("auto", "file", "live")
+
+
+@dataclass(frozen=True)
+class EnhanceConfig:
+    input: str
+    output: Path
+    model: str = "zero-dce++"
+    backend: str = "auto"
+    device: str = "auto"
+    threads: int = 0
+    weights: Path | None = None
+    mode: str = "auto"
+    duration_s: float | None = None
+    crf: int = 18
+    preset: str = "veryfast"
+    copy_audio: bool = True
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.open_timeout_s <= 0 or self.read_timeout_s <= 0:
+            raise ConfigError("timeouts must be positive")
+        if self.weights is not None and self.weights.suffix not in (".onnx", ".pt"):
+            raise ConfigError(f"--weights takes a .onnx or .pt file, not {self.weights}")
+
+    def live(self, source_is_live: bool) -> bool:
+        """Live mode unless the user forced one: sources that are live by nature run live."""
+        return source_is_live if self.mode == "auto" else self.mode == "live"
+
+
+def default_output(spec: str) -> Path:
+    """Where ``streamer enhance SPEC`` writes when ``-o`` is not given."""
+    kind = source_kind(spec)
+    if kind == "demo":
+        return Path("demo_enhanced.mp4")
+    if kind in ("camera", "url"):
+        return Path("capture_enhanced.mp4")
+    p = Path(spec)
+    if kind == "images":
+        return p.with_name(p.name + "_enhanced")
+    if kind == "image":
+        return p.with_name(f"{p.stem}_enhanced{p.suffix}")
+    return p.with_name(f"{p.stem}_enhanced.mp4")

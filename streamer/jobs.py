@@ -1,0 +1,80 @@
+"""One ``enhance`` job: open source, model and sink, run the pipeline, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from models import backends, catalog
+from streamer.config import EnhanceConfig
+from streamer.errors import ConfigError
+from streamer.pipeline import Pipeline, PipelineConfig, RunStats
+from streamer.progress import Progress
+from streamer.sinks import SinkOptions, open_sink
+from streamer.sources import SourceOptions, open_source
+
+log = logging.getLogger(__name__)
+
+
+def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
+    """The weights record to run and the backend name, honouring ``--weights``."""
+    weights = catalog.get(cfg.model)
+    backend = cfg.backend
+    if cfg.weights is not None:
+        if not cfg.weights.is_file():
+            raise ConfigError(f"--weights file not found: {cfg.weights}")
+        path = cfg.weights.resolve()
+        if path.suffix == ".pt":
+            # A torch checkpoint runs on torch; ``auto`` must not fall back to the shipped ONNX.
+            if backend not in ("auto", "torch"):
+                raise ConfigError(f"a .pt checkpoint runs on the torch backend, not {backend}; export it to ONNX first")
+            backend = "torch"
+            weights = dataclasses.replace(weights, checkpoint=str(path))
+        else:
+            weights = dataclasses.replace(weights, onnx=str(path))
+    return weights, backend
+
+
+def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
+    weights, backend_name = resolve_weights(cfg)
+    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio)
+    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads))
+    source = open_source(
+        cfg.input,
+        SourceOptions(
+            open_timeout_s=cfg.open_timeout_s,
+            read_timeout_s=cfg.read_timeout_s,
+            demo_duration_s=cfg.duration_s or 10.0,
+        ),
+    )
+    try:
+        info = source.info
+        live = cfg.live(info.live)
+        sink = open_sink(cfg.output, info, sink_options)
+        log.info(
+            "%s (%dx%d, %s mode) -> %s with %s on %s/%s",
+            info.description, info.width, info.height, "live" if live else "file",
+            cfg.output, weights.name, backend.name, backend.device,
+        )
+        total = info.frame_count
+        if total and cfg.duration_s and not live:
+            total = min(total, round(cfg.duration_s * info.fps))
+        progress = Progress(total if not live else None, enabled=None if show_progress else False)
+        pipeline = Pipeline(
+            source, backend, sink, PipelineConfig(live=live, duration_s=cfg.duration_s),
+            on_frame=lambda s: progress.update(s.frames_written, s.dropped),
+        )
+        try:
+            stats = pipeline.run()
+        finally:
+            progress.finish()
+    finally:
+        source.close()
+        backend.close()
+    p50, p95 = stats.latency_percentile(50), stats.latency_percentile(95)
+    latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
+    dropped = f", {stats.dropped} dropped to keep up" if live else ""
+    verb = "interrupted after" if stats.interrupted else "wrote"
+    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output,
+             stats.elapsed_s, stats.fps, dropped, latency)
+    return stats

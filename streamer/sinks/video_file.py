@@ -1,0 +1,157 @@
+"""H.264 video files through PyAV: every frame with its own timestamp, audio copied.
+
+The file is written under a temporary name beside the output (``NAME.partial.SUFFIX``) and
+renamed when closed, so a killed job never leaves a broken file under the final name; a job
+that is interrupted but closes normally still gets a playable file of what was done.
+
+Audio is copied packet by packet, without re-encoding, from the input file: a second demuxer
+reads it and its packets are interleaved by time with the video as frames are written; audio
+past the last written frame is cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from streamer.errors import SinkError
+from streamer.frame import Frame, StreamInfo
+
+log = logging.getLogger(__name__)
+
+# How far ahead of the current video time audio packets are muxed (seconds).
+AUDIO_LEAD_S = 0.5
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+class _AudioCopy:
+    """Copies the first audio stream of ``source`` into ``container`` as time advances."""
+
+    def __init__(self, source: Path, container: av.container.OutputContainer) -> None:
+        self._input = av.open(str(source))
+        in_stream = self._input.streams.audio[0]
+        self._stream = container.add_stream_from_template(in_stream)
+        self._packets: Iterator[av.Packet] = self._input.demux(in_stream)
+        self._held: av.Packet | None = None
+        self._container = container
+        self.packets = 0
+
+    def mux_until(self, t_s: float) -> None:
+        """Mux every audio packet that starts before ``t_s`` seconds."""
+        while True:
+            packet = self._held or self._next()
+            self._held = None
+            if packet is None:
+                return
+            if float(packet.pts * packet.time_base) >= t_s:
+                self._held = packet
+                return
+            packet.stream = self._stream
+            self._container.mux(packet)
+            self.packets += 1
+
+    def _next(self) -> av.Packet | None:
+        for packet in self._packets:
+            if packet.pts is not None and packet.size:
+                return packet
+        return None
+
+    def close(self) -> None:
+        self._input.close()
+
+
+class VideoFileSink:
+    """libx264 / yuv420p at ``options.crf`` and ``options.preset``, timestamps from the source."""
+
+    def __init__(self, path: Path, info: StreamInfo, options) -> None:
+        from streamer.sinks import check_writable
+
+        check_writable(path)
+        self.path = path
+        self._tmp = partial_path(path)
+        # yuv420p needs even sizes: an odd last row or column is dropped.
+        self._w, self._h = info.width - info.width % 2, info.height - info.height % 2
+        if (self._w, self._h) != (info.width, info.height):
+            log.warning("odd frame size %dx%d: encoding %dx%d", info.width, info.height, self._w, self._h)
+        self._time_base = info.time_base
+        try:
+            self._container = av.open(str(self._tmp), "w")
+            rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else Fraction(30)
+            stream = self._container.add_stream("libx264", rate=rate)
+            stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
+            stream.codec_context.time_base = info.time_base
+            stream.options = {"crf": str(options.crf), "preset": options.preset}
+        except (av.FFmpegError, OSError) as e:
+            self._tmp.unlink(missing_ok=True)
+            raise SinkError(f"cannot write {path}: {e}") from e
+        self._stream = stream
+        self._audio: _AudioCopy | None = None
+        if options.copy_audio and info.media_path is not None:
+            self._audio = self._open_audio(info.media_path)
+        self.frames = 0
+        self._last_pts: int | None = None
+        self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
+        self._end_s = 0.0
+
+    def _open_audio(self, media: Path) -> _AudioCopy | None:
+        try:
+            with av.open(str(media)) as probe:
+                if not probe.streams.audio:
+                    return None
+            return _AudioCopy(media, self._container)
+        except (av.FFmpegError, ValueError) as e:
+            log.warning("audio of %s is not copied: %s", media, e)
+            return None
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        pts = frame.pts if frame.pts is not None else round(frame.pts_s / self._time_base)
+        if self._last_pts is not None and pts <= self._last_pts:
+            log.warning("frame %d repeats timestamp %s: shifted by one tick", frame.index, pts)
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        if rgb.shape[0] != self._h or rgb.shape[1] != self._w:
+            rgb = np.ascontiguousarray(rgb[: self._h, : self._w])
+        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        vf.pts = pts
+        vf.time_base = self._time_base
+        t_s = float(pts * self._time_base)
+        try:
+            if self._audio is not None:
+                self._audio.mux_until(t_s + AUDIO_LEAD_S)
+            for packet in self._stream.encode(vf):
+                self._container.mux(packet)
+        except (av.FFmpegError, OSError) as e:
+            raise SinkError(f"writing {self.path} failed: {e}") from e
+        self.frames += 1
+        self._end_s = t_s + self._frame_s
+
+    def close(self, complete: bool = True) -> None:
+        """Flush the encoder, finish the file and move it to its final name.
+
+        With ``complete=False`` (an interrupted job) the frames written so far still make a
+        playable file; with no frame written there is nothing to keep and no file is left.
+        """
+        try:
+            for packet in self._stream.encode(None):
+                self._container.mux(packet)
+            if self._audio is not None:
+                self._audio.mux_until(self._end_s)
+                self._audio.close()
+            self._container.close()
+        except (av.FFmpegError, OSError) as e:
+            raise SinkError(f"finishing {self.path} failed: {e}") from e
+        if self.frames == 0:
+            self._tmp.unlink(missing_ok=True)
+            return
+        os.replace(self._tmp, self.path)
+        if not complete:
+            log.warning("interrupted: %s holds the %d frames done so far", self.path, self.frames)

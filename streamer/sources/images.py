@@ -1,0 +1,71 @@
+"""A single image file or a folder of images (numerically sorted), one frame each."""
+
+from __future__ import annotations
+
+import re
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streamer.errors import SourceError
+from streamer.frame import Frame, StreamInfo
+from streamer.sources import IMAGE_SUFFIXES
+
+
+def _numeric_key(path: Path) -> tuple[int, str]:
+    m = re.search(r"\d+", path.stem)
+    return (int(m.group()) if m else -1, path.name)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB; ``SourceError`` when the file is not a readable image."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SourceError(f"{path} is not a readable image")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class ImageSource:
+    """Images as a non-live stream at a nominal 1 fps; ``info.names`` keeps the file names."""
+
+    def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_numeric_key)
+            if not files:
+                raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+            kind = "images"
+        else:
+            files = [path]
+            kind = "image"
+        self._files = files
+        first = read_image(files[0])
+        self._first: np.ndarray | None = first
+        self._index = 0
+        self.info = StreamInfo(
+            kind=kind,
+            width=first.shape[1],
+            height=first.shape[0],
+            fps=1.0,
+            time_base=Fraction(1),
+            live=False,
+            frame_count=len(files),
+            names=tuple(p.name for p in files),
+            description=str(path),
+        )
+
+    def read(self) -> Frame | None:
+        if self._index >= len(self._files):
+            return None
+        if self._first is not None:
+            rgb, self._first = self._first, None
+        else:
+            rgb = read_image(self._files[self._index])
+        frame = Frame(rgb=rgb, index=self._index, pts_s=float(self._index), captured_ns=time.monotonic_ns(), pts=self._index)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._first = None

@@ -1,0 +1,84 @@
+"""RTSP / HTTP / other network streams through PyAV, timestamped by the capture clock."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import av
+
+from streamer.errors import SourceError
+from streamer.frame import Frame, StreamInfo
+from streamer.urls import mask_credentials
+
+# Low-delay demuxing: no input buffering, decoder in low-delay mode.
+_LOW_DELAY = {"fflags": "nobuffer", "flags": "low_delay"}
+
+
+def _options(url: str) -> dict[str, str]:
+    opts = dict(_LOW_DELAY)
+    if url.lower().startswith(("rtsp://", "rtsps://")):
+        opts["rtsp_transport"] = "tcp"
+    return opts
+
+
+class NetworkSource:
+    """A live network stream; ``read()`` returns ``None`` when the stream ends.
+
+    ``open_timeout_s`` bounds connecting and probing, ``read_timeout_s`` each read; a server
+    that never answers fails within the open timeout with one line naming the (masked) URL.
+    """
+
+    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float) -> None:
+        self.url = url
+        shown = mask_credentials(url)
+        try:
+            self._container = av.open(url, options=_options(url), timeout=(open_timeout_s, read_timeout_s))
+        except (av.FFmpegError, OSError) as e:
+            reason = mask_credentials(getattr(e, "strerror", None) or str(e) or type(e).__name__)
+            raise SourceError(
+                f"cannot open stream {shown}: {reason} (is the camera or server up, and the URL right?)"
+            ) from e
+        if not self._container.streams.video:
+            self._container.close()
+            raise SourceError(f"stream {shown} has no video")
+        stream = self._container.streams.video[0]
+        self._frames = self._container.decode(stream)
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        self.info = StreamInfo(
+            kind="url",
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            fps=float(rate),
+            time_base=Fraction(1, 1_000_000),
+            live=True,
+            description=shown,
+        )
+        self._start_ns: int | None = None
+        self._index = 0
+
+    def read(self) -> Frame | None:
+        try:
+            frame = next(self._frames)
+        except StopIteration:
+            return None
+        except (av.FFmpegError, OSError) as e:
+            if self._index == 0:
+                raise SourceError(f"stream {self.info.description} sent no decodable video: {mask_credentials(str(e))}") from e
+            return None
+        now = time.monotonic_ns()
+        if self._start_ns is None:
+            self._start_ns = now
+        elapsed_us = (now - self._start_ns) // 1000
+        out = Frame(
+            rgb=frame.to_ndarray(format="rgb24"),
+            index=self._index,
+            pts_s=elapsed_us / 1e6,
+            captured_ns=now,
+            pts=elapsed_us,
+        )
+        self._index += 1
+        return out
+
+    def close(self) -> None:
+        self._container.close()

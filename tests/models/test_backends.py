@@ -1,0 +1,62 @@
+"""Backends: availability, ``auto``, errors, and agreement between runtimes on shipped weights."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from models import backends, catalog
+from models.errors import BackendError, ConfigError
+from tests.conftest import dark_frames, luma
+
+
+def test_auto_prefers_onnxruntime_on_a_machine_without_tensorrt() -> None:
+    if importlib.util.find_spec("tensorrt") is not None:
+        pytest.skip("tensorrt is installed here")
+    assert backends.resolve("auto") == "onnxruntime"
+
+
+def test_unknown_backend_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="onnxruntime"):
+        backends.resolve("directx")
+
+
+@pytest.mark.tensorrt
+def test_tensorrt_reports_why_it_is_unavailable() -> None:
+    reason = backends.availability()["tensorrt"]
+    assert reason  # this version has no engine builder: always unavailable, with a reason
+    with pytest.raises(BackendError, match="tensorrt is unavailable"):
+        backends.resolve("tensorrt")
+
+
+@pytest.mark.parametrize("model", list(catalog.CATALOG))
+def test_onnxruntime_brightens_shipped_models(model: str) -> None:
+    backend = backends.open_backend("onnxruntime", catalog.get(model))
+    frames = np.stack(dark_frames(1, 320, 180))
+    out = backend.enhance(frames)
+    assert out.shape == (180, 320, 3) and out.dtype == np.uint8
+    assert luma(out) > 2.5 * luma(frames[0])
+
+
+@pytest.mark.parametrize("model", list(catalog.CATALOG))
+def test_torch_and_onnxruntime_agree_on_shipped_weights(model: str) -> None:
+    pytest.importorskip("torch")
+    weights = catalog.get(model)
+    frames = np.stack(dark_frames(1, 256, 144))
+    a = backends.open_backend("onnxruntime", weights).enhance(frames).astype(int)
+    b = backends.open_backend("torch", weights).enhance(frames).astype(int)
+    assert np.abs(a - b).max() <= 1
+
+
+def test_corrupt_onnx_file_is_a_model_error(tmp_path) -> None:
+    import dataclasses
+
+    from models.errors import ModelError
+
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx graph")
+    weights = dataclasses.replace(catalog.get("zero-dce++"), onnx=str(bad))
+    with pytest.raises(ModelError, match="cannot load"):
+        backends.open_backend("onnxruntime", weights)

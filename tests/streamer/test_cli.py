@@ -1,0 +1,278 @@
+"""The ``streamer`` command end to end, as a user runs it, on clips made in the tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import Clip, dark_frames, decode, luma, run_cli, write_clip
+
+
+def one_line_error(result) -> str:
+    """The error must be one line, no traceback, and a non-zero exit."""
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("streamer: error: ")
+    return lines[0]
+
+
+def test_help_is_instant_and_lists_commands() -> None:
+    t0 = time.perf_counter()
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for command in ("enhance", "models", "train", "export"):
+        assert command in r.stdout
+    assert time.perf_counter() - t0 < 5.0  # a fresh interpreter, no torch/onnxruntime import
+
+
+def test_enhance_clip_keeps_frames_timestamps_audio_and_brightens(dark_clip: Clip, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    r = run_cli("enhance", str(dark_clip.path), "-o", str(out), "--model", "zero-dce++")
+    assert r.returncode == 0, r.stderr
+    frames, times = decode(out)
+    assert len(frames) == dark_clip.frames
+    assert max(abs(a - b) for a, b in zip(times, dark_clip.pts_s, strict=True)) <= 0.002
+    with av.open(str(out)) as c:
+        assert [s.type for s in c.streams].count("audio") == 1
+        assert c.streams.audio[0].codec_context.name == "aac"
+        assert c.streams.video[0].codec_context.name == "h264"
+    src, _ = decode(dark_clip.path)
+    assert np.mean([luma(f) for f in frames]) >= 2.5 * np.mean([luma(f) for f in src])
+    assert not list(tmp_path.glob("*.partial.*"))
+
+
+def test_variable_frame_rate_timestamps_are_kept(tmp_path: Path) -> None:
+    frames = dark_frames(12, 320, 180)
+    pts = [0, 512, 1024, 2048, 2560, 4096, 4608, 5120, 7168, 7680, 8192, 9216]  # gaps of 1-4 frames
+    clip = write_clip(tmp_path / "vfr.mp4", frames, pts=pts, audio=False)
+    out = tmp_path / "vfr_out.mp4"
+    r = run_cli("enhance", str(clip.path), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    _, times = decode(out)
+    assert len(times) == 12
+    assert max(abs(a - b) for a, b in zip(times, clip.pts_s, strict=True)) <= 0.002
+
+
+@pytest.mark.parametrize("model", ["zero-dce", "zero-dce++"])
+def test_enhance_folder_to_folder_keeps_names(model: str, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    names = ["2.png", "10.jpg", "img_3.png"]
+    for name, rgb in zip(names, dark_frames(3, 200, 120), strict=True):
+        cv2.imwrite(str(src / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 98])
+    out = tmp_path / "out"
+    r = run_cli("enhance", str(src), "-o", str(out), "--model", model)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    for name in names:
+        before = cv2.imread(str(src / name))
+        after = cv2.imread(str(out / name))
+        assert after.shape == before.shape
+        assert after.mean() > 2.0 * before.mean()
+
+
+def test_enhance_image_to_image(tmp_path: Path) -> None:
+    img = tmp_path / "night.png"
+    cv2.imwrite(str(img), cv2.cvtColor(dark_frames(1, 160, 96)[0], cv2.COLOR_RGB2BGR))
+    out = tmp_path / "bright.png"
+    r = run_cli("enhance", str(img), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert cv2.imread(str(out)).mean() > 2.0 * cv2.imread(str(img)).mean()
+
+
+def test_demo_runs_without_any_input(tmp_path: Path) -> None:
+    r = run_cli("enhance", "demo", "--duration", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    frames, times = decode(tmp_path / "demo_enhanced.mp4")
+    assert len(frames) == 30
+    assert "demo_enhanced.mp4" in r.stderr
+
+
+def test_models_lists_models_and_backend_reasons() -> None:
+    r = run_cli("models")
+    assert r.returncode == 0
+    assert "zero-dce++" in r.stdout and "zero-dce " in r.stdout
+    assert "onnxruntime" in r.stdout and "available" in r.stdout
+    assert "tensorrt" in r.stdout
+
+
+# -- bad input: one line, non-zero exit, nothing else ----------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    line = one_line_error(run_cli("enhance", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o.mp4")))
+    assert "not found" in line and "nope.mp4" in line
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.mp4"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    line = one_line_error(run_cli("enhance", str(bad), "-o", str(tmp_path / "o.mp4")))
+    assert "garbage.mp4" in line and "not a readable video" in line
+
+
+def test_truncated_file(dark_clip: Clip, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.mp4"
+    data = dark_clip.path.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])  # the index (moov) is at the end: gone
+    line = one_line_error(run_cli("enhance", str(cut), "-o", str(tmp_path / "o.mp4")))
+    assert "cut.mp4" in line
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    assert "empty.mp4" in one_line_error(run_cli("enhance", str(empty), "-o", str(tmp_path / "o.mp4")))
+
+
+def test_unknown_model(dark_clip: Clip, tmp_path: Path) -> None:
+    line = one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--model", "magic"))
+    assert "unknown model 'magic'" in line and "zero-dce++" in line
+
+
+def test_unknown_backend(dark_clip: Clip, tmp_path: Path) -> None:
+    line = one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--backend", "cuda9"))
+    assert "unknown backend 'cuda9'" in line and "onnxruntime" in line
+
+
+def test_unwritable_output(dark_clip: Clip, tmp_path: Path) -> None:
+    line = one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "no" / "such" / "o.mp4")))
+    assert "cannot write" in line
+
+
+def test_read_only_output_folder(dark_clip: Clip, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        import os
+
+        if os.access(ro, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: permissions are not enforced")
+        one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(ro / "o.mp4")))
+    finally:
+        ro.chmod(0o755)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_rtsp_nobody_listening_masks_password(tmp_path: Path) -> None:
+    url = f"rtsp://admin:hunter2@127.0.0.1:{_free_port()}/stream"
+    t0 = time.monotonic()
+    r = run_cli("enhance", url, "-o", str(tmp_path / "o.mp4"))
+    line = one_line_error(r)
+    assert time.monotonic() - t0 < 15
+    assert "hunter2" not in r.stderr + r.stdout
+    assert "admin:***@127.0.0.1" in line
+
+
+def test_rtsp_server_that_never_answers_fails_within_timeout(tmp_path: Path) -> None:
+    """A TCP peer that accepts and stays silent: the open timeout must fire."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        t0 = time.monotonic()
+        r = run_cli("enhance", f"rtsp://cam:s3cret@127.0.0.1:{port}/live", "-o", str(tmp_path / "o.mp4"),
+                    "--open-timeout", "3", timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.set()
+        thread.join()
+        for s in held:
+            s.close()
+        server.close()
+    line = one_line_error(r)
+    assert elapsed < 15
+    assert "s3cret" not in r.stderr
+    assert "cannot open stream" in line
+
+
+def test_bad_flag_values_are_one_line(dark_clip: Clip, tmp_path: Path) -> None:
+    one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--crf", "99"))
+    one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--preset", "warp"))
+    one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.txt")))
+    one_line_error(run_cli("enhance"))
+
+
+def test_ctrl_c_leaves_a_playable_partial_file(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "long.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", "demo", "--duration", "60", "-o", str(out)],
+                            stderr=subprocess.PIPE, text=True)
+    partial = tmp_path / "long.partial.mp4"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 20_000):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    frames, _ = decode(out)
+    assert 0 < len(frames) < 1800
+    assert not partial.exists()
+
+
+def test_output_never_appears_under_final_name_before_done(tmp_path: Path) -> None:
+    """kill -9 mid-job: no file under the final name, only the partial one."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "killed.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", "demo", "--duration", "60", "-o", str(out)],
+                            stderr=subprocess.DEVNULL)
+    partial = tmp_path / "killed.partial.mp4"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not partial.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert partial.exists()
+    assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (Debian package ffmpeg) is not installed")
+def test_output_is_standard_h264_yuv420p(dark_clip: Clip, tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    out = tmp_path / "o.mp4"
+    assert run_cli("enhance", str(dark_clip.path), "-o", str(out), "--crf", "23", "--preset", "ultrafast").returncode == 0
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out)],
+                                      capture_output=True, text=True, check=True).stdout)
+    video = [s for s in probe["streams"] if s["codec_type"] == "video"][0]
+    assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
+    assert int(video["nb_frames"]) == dark_clip.frames

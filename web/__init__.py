@@ -1,0 +1,1 @@
+"""Gradio web view (live before/after): arrives with the web issue."""
