@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     grad_clip: float = 0.1
     exposure_level: float = 0.6
+    exposure_weight: float = 10.0
     tv_weight: float | None = None
     scale: int = 12
     init: Path | None = None
@@ -59,7 +60,6 @@ class TrainConfig:
     log_every: int = 20
     seed: int = 0
     threads: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.arch not in zero_dce.ARCHITECTURES:
@@ -101,6 +101,22 @@ def evaluate_pairs(net: torch.nn.Module, split: PairSplit) -> dict[str, float]:
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps)}
 
 
+def best_path(out: Path) -> Path:
+    """Where the checkpoint with the best validation PSNR so far is kept (``--val-every``)."""
+    return out.with_name(f"{out.stem}.best{out.suffix}")
+
+
+def _plain(value: object) -> object:
+    """Config values as plain Python (paths as strings) so ``weights_only`` loading accepts them."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _freeze(net: torch.nn.Module, mode: str) -> list[torch.nn.Parameter]:
     if mode == "all-but-last":
         for p in net.parameters():
@@ -116,6 +132,7 @@ def train(cfg: TrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     net = build_network(cfg.arch, cfg.scale)
+    zero_dce.init_weights(net)
     if cfg.init is not None:
         init = load_checkpoint(cfg.init)
         if init["arch"] != cfg.arch:
@@ -146,18 +163,20 @@ def train(cfg: TrainConfig) -> dict:
 
     metrics: dict[str, float] = {}
 
-    def checkpoint() -> dict:
+    best_psnr = float("-inf")
+
+    def checkpoint(save: bool = True) -> dict:
         payload = {
             "arch": cfg.arch,
             "scale": cfg.scale,
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
-            | {"data": [str(d) for d in cfg.data], "train_images": len(files)},
+            "config": _plain(asdict(cfg)) | {"train_images": len(files)},
             "metrics": metrics,
         }
-        save_checkpoint(cfg.out, payload)
+        if save:
+            save_checkpoint(cfg.out, payload)
         return payload
 
     net.train()
@@ -167,7 +186,7 @@ def train(cfg: TrainConfig) -> dict:
         x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 255.0
         enhanced, alphas = net(x)
         loss, parts = zero_reference_loss(
-            enhanced, x, alphas, exposure_level=cfg.exposure_level, w_tv=cfg.effective_tv_weight
+            enhanced, x, alphas, exposure_level=cfg.exposure_level, w_exp=cfg.exposure_weight, w_tv=cfg.effective_tv_weight
         )
         if cfg.paired_weight and has.any():
             y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
@@ -185,6 +204,10 @@ def train(cfg: TrainConfig) -> dict:
         if split is not None and cfg.val_every and step % cfg.val_every == 0:
             metrics = evaluate_pairs(net, split)
             log.info("step %d validation: PSNR %.3f dB SSIM %.4f", step, metrics["psnr"], metrics["ssim"])
+            if metrics["psnr"] > best_psnr:
+                best_psnr = metrics["psnr"]
+                save_checkpoint(best_path(cfg.out), checkpoint(save=False))
+                log.info("best so far: saved %s", best_path(cfg.out))
         if step % cfg.save_every == 0:
             checkpoint()
     if split is not None:

@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=float, default=1e-4)
     t.add_argument("--grad-clip", type=float, default=0.1)
     t.add_argument("--exposure-level", type=float, default=0.6, help="target gray level E of the exposure loss")
+    t.add_argument("--exposure-weight", type=float, default=10.0, help="weight of the exposure loss (10)")
     t.add_argument("--tv-weight", type=float, help="illumination smoothness weight (200 / 1600 for ++)")
     t.add_argument("--scale", type=int, default=12, help="zero-dce++: curve map scale")
     t.add_argument("--init", type=Path, help="start from this checkpoint")

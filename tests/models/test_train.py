@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from models import zero_dce  # noqa: E402
 from models.checkpoint import build_network, load_checkpoint  # noqa: E402
 from models.errors import ConfigError  # noqa: E402
 from models.train import TrainConfig, train  # noqa: E402
@@ -41,7 +42,9 @@ def test_a_few_steps_change_the_weights_and_write_a_checkpoint(arch: str, image_
     assert saved["step"] == 4 and saved["arch"] == arch
     assert all(torch.equal(saved["state_dict"][k], v) for k, v in ckpt["state_dict"].items())
     torch.manual_seed(0)  # training seeds with cfg.seed before building: the same initial weights
-    initial = build_network(arch, 4).state_dict()
+    initial_net = build_network(arch, 4)
+    zero_dce.init_weights(initial_net)
+    initial = initial_net.state_dict()
     assert any(not torch.equal(initial[k], v) for k, v in ckpt["state_dict"].items())
 
 
@@ -67,8 +70,10 @@ def test_pairs_add_an_l1_term_and_validation_reports_psnr(image_dirs, tmp_path: 
     pytest.importorskip("skimage")
     low, high = image_dirs
     ckpt = train(config("zero-dce++", low, tmp_path / "p.pt", pairs=(low, high), paired_weight=10.0,
-                        val_low=low, val_high=high, val_count=2))
+                        val_low=low, val_high=high, val_count=2, val_every=2))
     assert ckpt["metrics"]["pairs"] == 2
+    best = load_checkpoint(tmp_path / "p.best.pt")  # kept at the best validation step
+    assert best["step"] in (2, 4) and best["metrics"]["psnr"] >= ckpt["metrics"]["psnr"] - 1e-9
     assert ckpt["metrics"]["psnr"] > 0
     assert ckpt["config"]["train_images"] == 4  # the 2 validation pairs are held out
 

@@ -1,0 +1,63 @@
+"""Model-only speed of each available backend: what ``--backend auto`` is ordered by.
+
+Per backend, model and size: 3 warm-up calls, then N timed calls of ``enhance`` on one frame
+(the call returns host memory, so each timing includes any device sync); median and spread.
+
+    python benchmarks/bench_backends.py [--sizes 360p 720p] [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import markdown_table, write_results  # noqa: E402
+from models import backends, catalog  # noqa: E402
+from streamer.sources.demo import DemoSource  # noqa: E402
+
+SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", default=["360p", "720p"], choices=list(SIZES))
+    ap.add_argument("--models", nargs="+", default=list(catalog.CATALOG))
+    ap.add_argument("--repeats", type=int, default=20)
+    args = ap.parse_args()
+    available = [b for b, reason in backends.availability().items() if reason is None]
+    results: dict = {}
+    rows = []
+    for size in args.sizes:
+        w, h = SIZES[size]
+        frame = DemoSource(duration_s=1, width=w, height=h).render(5)[None]
+        for model in args.models:
+            for name in available:
+                b = backends.open_backend(name, catalog.get(model))
+                for _ in range(3):
+                    b.enhance(frame)
+                times = []
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    b.enhance(frame)
+                    times.append(time.perf_counter() - t0)
+                b.close()
+                med = statistics.median(times)
+                spread = statistics.quantiles(times, n=4)
+                results.setdefault(size, {}).setdefault(model, {})[name] = {
+                    "median_ms": med * 1e3, "q1_ms": spread[0] * 1e3, "q3_ms": spread[2] * 1e3, "fps": 1 / med,
+                    "device": b.device,
+                }
+                rows.append([size, model, f"{name} ({b.device})", f"{med * 1e3:.1f}", f"{spread[0] * 1e3:.1f}-{spread[2] * 1e3:.1f}",
+                             f"{1 / med:.1f}"])
+    table = markdown_table(["size", "model", "backend", "median ms", "IQR ms", "fps"], rows)
+    print(table)
+    write_results("bench_backends", {"repeats": args.repeats, "warmup": 3}, results, table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Quality on the LOL validation split: our shipped models against the input itself.
+
+The split is the 50 highest-numbered pairs of ``lol_our485`` (never trained on). PSNR/SSIM on
+RGB uint8 with scikit-image, data_range 255, the way the reference numbers of the official
+weights were measured (quoted from ``shared/data/README.md``, they are not re-run here: the
+official checkpoints are not shipped).
+
+    python benchmarks/eval_lol.py [--data ../shared/data] [--backend onnxruntime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import markdown_table, write_results  # noqa: E402
+from models import backends, catalog  # noqa: E402
+from models.data import holdout_pairs, read_rgb  # noqa: E402
+from models.metrics import psnr, ssim  # noqa: E402
+
+OFFICIAL = {"zero-dce": (19.133, 0.6236), "zero-dce++": (19.905, 0.6343)}
+INPUT_ITSELF = (10.163, 0.2037)
+
+
+def evaluate(model: str, data: Path, backend: str = "onnxruntime") -> dict[str, float]:
+    split = holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
+    runner = backends.open_backend(backend, catalog.get(model))
+    ps, ss = [], []
+    for lo, hi in zip(split.low, split.high, strict=True):
+        out = runner.enhance(read_rgb(lo)[None])
+        truth = read_rgb(hi)
+        ps.append(psnr(truth, out))
+        ss.append(ssim(truth, out))
+    return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--backend", default="onnxruntime")
+    args = ap.parse_args()
+    results, rows = {}, []
+    low = [psnr(read_rgb(h), read_rgb(lo)) for lo, h in zip(*_pairs(args.data), strict=True)]
+    rows.append(["the low image itself", f"{np.mean(low):.3f}", "", "measured here"])
+    for model in catalog.CATALOG:
+        r = evaluate(model, args.data, args.backend)
+        results[model] = r | {"official_psnr": OFFICIAL[model][0], "official_ssim": OFFICIAL[model][1]}
+        rows.append([f"streamer {model}", f"{r['psnr']:.3f}", f"{r['ssim']:.4f}", "measured here"])
+        rows.append([f"official {model}", f"{OFFICIAL[model][0]:.3f}", f"{OFFICIAL[model][1]:.4f}", "shared/data/README.md"])
+    table = markdown_table(["method (LOL our485, 50 held-out pairs)", "PSNR dB", "SSIM", "source"], rows)
+    print(table)
+    write_results("eval_lol", {"data": str(args.data), "backend": args.backend, "split": "50 highest-numbered pairs"},
+                  results, table)
+
+
+def _pairs(data: Path):
+    split = holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
+    return split.low, split.high
+
+
+if __name__ == "__main__":
+    main()
