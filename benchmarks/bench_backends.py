@@ -52,8 +52,8 @@ def main() -> None:
                     "median_ms": med * 1e3, "q1_ms": spread[0] * 1e3, "q3_ms": spread[2] * 1e3, "fps": 1 / med,
                     "device": b.device,
                 }
-                rows.append([size, model, f"{name} ({b.device})", f"{med * 1e3:.1f}", f"{spread[0] * 1e3:.1f}-{spread[2] * 1e3:.1f}",
-                             f"{1 / med:.1f}"])
+                iqr = f"{spread[0] * 1e3:.1f}-{spread[2] * 1e3:.1f}"
+                rows.append([size, model, f"{name} ({b.device})", f"{med * 1e3:.1f}", iqr, f"{1 / med:.1f}"])
     table = markdown_table(["size", "model", "backend", "median ms", "IQR ms", "fps"], rows)
     print(table)
     write_results("bench_backends", {"repeats": args.repeats, "warmup": 3}, results, table)

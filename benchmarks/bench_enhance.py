@@ -80,14 +80,17 @@ def main() -> None:
             frames = SECONDS * FPS
             commands = {"ffmpeg": f"ffmpeg -v error -y -i {clip} -an -c:v libx264 -preset veryfast -crf 18 {work}/ff.mp4"}
             for m in args.models:
-                commands[f"streamer {m}"] = f"{streamer} -q enhance {clip} -o {work}/st.mp4 --model {m} --crf 18 --preset veryfast"
+                commands[f"streamer {m}"] = (
+                    f"{streamer} -q enhance {clip} -o {work}/st.mp4 --model {m} --crf 18 --preset veryfast"
+                )
             timing = hyperfine(commands, args.runs, work / "hf.json")
             base = timing["ffmpeg"]["median_s"]
             results[size] = {}
             for name, t in timing.items():
                 t |= {"fps": frames / t["median_s"], "ratio_to_ffmpeg": t["median_s"] / base}
                 results[size][name] = t
-                rows.append([size, name, f"{t['median_s']:.2f} ± {t['stddev_s']:.2f}", f"{t['fps']:.1f}", f"{t['ratio_to_ffmpeg']:.2f}"])
+                median = f"{t['median_s']:.2f} ± {t['stddev_s']:.2f}"
+                rows.append([size, name, median, f"{t['fps']:.1f}", f"{t['ratio_to_ffmpeg']:.2f}"])
     table = markdown_table(["size", "command", "median s", "fps", "x ffmpeg"], rows)
     print(table)
     write_results(args.name, {"clip_seconds": SECONDS, "fps": FPS, "runs": args.runs, "x264": "veryfast crf 18",
