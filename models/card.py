@@ -32,11 +32,15 @@ def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
     pairs = cfg.get("pairs")
     tv = cfg.get("tv_weight") or {"zero-dce": 200.0, "zero-dce++": 1600.0}[weights.arch]
     losses = (
-        f"spatial consistency x1, exposure control x10 (E = {cfg.get('exposure_level')}, 16x16 patches), "
+        f"spatial consistency x1, exposure control x{cfg.get('exposure_weight', 10.0):g} (E = {cfg.get('exposure_level')}, "
+        f"{cfg.get('exposure_patch', 16)}x{cfg.get('exposure_patch', 16)} patches), "
         f"colour constancy x5, illumination smoothness x{tv:g}"
     )
     if pairs:
-        losses += f", plus L1 to the normal-light image x{cfg.get('paired_weight'):g} on the pairs of {_data_name(pairs[0])}"
+        target = "the normal-light image"
+        if cfg.get("paired_match_brightness"):
+            target += " rescaled to the output's mean brightness (pairs teach contrast and colour, E the exposure)"
+        losses += f", plus L1 to {target} x{cfg.get('paired_weight'):g} on the pairs of {_data_name(pairs[0])}"
     off_p, off_s = OFFICIAL[weights.arch]
     scale = f"; curve map estimated at 1/{ckpt.get('scale')} scale" if weights.arch == "zero-dce++" else ""
     return f"""# {weights.name}: model card

@@ -60,6 +60,7 @@ def zero_reference_loss(
     alphas: Tensor,
     *,
     exposure_level: float = 0.6,
+    exposure_patch: int = 16,
     w_spa: float = 1.0,
     w_exp: float = 10.0,
     w_col: float = 5.0,
@@ -68,7 +69,7 @@ def zero_reference_loss(
     """Weighted sum of the four losses and a dict of the parts (as floats, for logging)."""
     parts = {
         "spa": w_spa * spatial_consistency(enhanced, low),
-        "exp": w_exp * exposure_control(enhanced, exposure_level),
+        "exp": w_exp * exposure_control(enhanced, exposure_level, exposure_patch),
         "col": w_col * color_constancy(enhanced),
         "tv": w_tv * illumination_smoothness(alphas),
     }

@@ -45,6 +45,7 @@ class TrainConfig:
     grad_clip: float = 0.1
     exposure_level: float = 0.6
     exposure_weight: float = 10.0
+    exposure_patch: int = 16
     tv_weight: float | None = None
     scale: int = 12
     init: Path | None = None
@@ -52,6 +53,7 @@ class TrainConfig:
     resume: bool = False
     pairs: tuple[Path, Path] | None = None
     paired_weight: float = 0.0
+    paired_match_brightness: bool = False
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -68,7 +70,7 @@ class TrainConfig:
             raise ConfigError(f"--freeze must be one of {', '.join(FREEZE_CHOICES)}, not {self.freeze!r}")
         if self.freeze != "none" and self.init is None:
             raise ConfigError("--freeze needs --init CKPT: there is nothing to keep frozen otherwise")
-        for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every"):
+        for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every", "exposure_patch"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
         if (self.val_low is None) != (self.val_high is None):
@@ -132,7 +134,6 @@ def train(cfg: TrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     net = build_network(cfg.arch, cfg.scale)
-    zero_dce.init_weights(net)
     if cfg.init is not None:
         init = load_checkpoint(cfg.init)
         if init["arch"] != cfg.arch:
@@ -186,11 +187,21 @@ def train(cfg: TrainConfig) -> dict:
         x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 255.0
         enhanced, alphas = net(x)
         loss, parts = zero_reference_loss(
-            enhanced, x, alphas, exposure_level=cfg.exposure_level, w_exp=cfg.exposure_weight, w_tv=cfg.effective_tv_weight
+            enhanced,
+            x,
+            alphas,
+            exposure_level=cfg.exposure_level,
+            exposure_patch=cfg.exposure_patch,
+            w_exp=cfg.exposure_weight,
+            w_tv=cfg.effective_tv_weight,
         )
         if cfg.paired_weight and has.any():
             y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
-            l1 = cfg.paired_weight * (enhanced[torch.from_numpy(has)] - y).abs().mean()
+            e = enhanced[torch.from_numpy(has)]
+            if cfg.paired_match_brightness:
+                # Pairs teach contrast and colour only; the exposure level stays the zero-reference E.
+                y = y * (e.mean((1, 2, 3), keepdim=True) / y.mean((1, 2, 3), keepdim=True).clamp_min(1e-3)).detach()
+            l1 = cfg.paired_weight * (e - y).abs().mean()
             loss = loss + l1
             parts["l1"] = float(l1.detach())
         opt.zero_grad(set_to_none=True)

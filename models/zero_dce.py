@@ -148,14 +148,6 @@ class DCENetPP(nn.Module):
         return self.e_conv7
 
 
-def init_weights(net: nn.Module, std: float = 0.02) -> None:
-    """The reference code's initialization: conv weights ~ N(0, std), so curves start near identity."""
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.Conv2d):
-                m.weight.normal_(0.0, std)
-
-
 ARCHITECTURES: dict[str, type[nn.Module]] = {"zero-dce": DCENet, "zero-dce++": DCENetPP}
 
 

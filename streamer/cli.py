@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--grad-clip", type=float, default=0.1)
     t.add_argument("--exposure-level", type=float, default=0.6, help="target gray level E of the exposure loss")
     t.add_argument("--exposure-weight", type=float, default=10.0, help="weight of the exposure loss (10)")
+    t.add_argument("--exposure-patch", type=int, default=16, help="patch size of the exposure loss (16)")
     t.add_argument("--tv-weight", type=float, help="illumination smoothness weight (200 / 1600 for ++)")
     t.add_argument("--scale", type=int, default=12, help="zero-dce++: curve map scale")
     t.add_argument("--init", type=Path, help="start from this checkpoint")
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pairs", type=Path, nargs=2, metavar=("LOW", "HIGH"),
                    help="optional: images in LOW (one of --data) have normal-light twins of the same name in HIGH")
     t.add_argument("--paired-weight", type=float, default=0.0, help="weight of the L1 term on --pairs (0: off)")
+    t.add_argument("--paired-match-brightness", action="store_true",
+                   help="scale each normal-light image to the output's mean first: pairs teach contrast and colour, not exposure")
     t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
     t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
     t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")

@@ -75,6 +75,6 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output,
+    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output.resolve(),
              stats.elapsed_s, stats.fps, dropped, latency)
     return stats

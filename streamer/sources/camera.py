@@ -15,6 +15,8 @@ class CameraSource:
     """A live camera; frames are timestamped with the capture clock."""
 
     def __init__(self, index: int) -> None:
+        # OpenCV logs its own warnings for a missing device; our error below says it in one line.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
         self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()

@@ -23,7 +23,6 @@ def test_unknown_backend_names_the_choices() -> None:
         backends.resolve("directx")
 
 
-@pytest.mark.tensorrt
 def test_tensorrt_reports_why_it_is_unavailable() -> None:
     reason = backends.availability()["tensorrt"]
     assert reason  # this version has no engine builder: always unavailable, with a reason

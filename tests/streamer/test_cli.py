@@ -216,6 +216,11 @@ def test_rtsp_server_that_never_answers_fails_within_timeout(tmp_path: Path) -> 
     assert "cannot open stream" in line
 
 
+def test_missing_camera(tmp_path: Path) -> None:
+    line = one_line_error(run_cli("enhance", "97", "-o", str(tmp_path / "o.mp4")))
+    assert "camera 97 could not be opened" in line
+
+
 def test_bad_flag_values_are_one_line(dark_clip: Clip, tmp_path: Path) -> None:
     one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--crf", "99"))
     one_line_error(run_cli("enhance", str(dark_clip.path), "-o", str(tmp_path / "o.mp4"), "--preset", "warp"))
