@@ -34,7 +34,7 @@ def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
     losses = (
         f"spatial consistency x1, exposure control x{cfg.get('exposure_weight', 10.0):g} (E = {cfg.get('exposure_level')}, "
         f"{cfg.get('exposure_patch', 16)}x{cfg.get('exposure_patch', 16)} patches), "
-        f"colour constancy x5, illumination smoothness x{tv:g}"
+        f"colour constancy x{cfg.get('color_weight', 5.0):g}, illumination smoothness x{tv:g}"
     )
     if pairs:
         target = "the normal-light image"

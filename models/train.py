@@ -9,6 +9,7 @@ domain (e.g. a few hundred dark frames of your own camera).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from models.losses import zero_reference_loss
 log = logging.getLogger(__name__)
 
 FREEZE_CHOICES = ("none", "all-but-last")
+LR_SCHEDULES = ("constant", "cosine")
 # The reference code's illumination-smoothness weights.
 DEFAULT_TV_WEIGHT = {"zero-dce": 200.0, "zero-dce++": 1600.0}
 
@@ -41,13 +43,16 @@ class TrainConfig:
     crop: int = 256
     short_side: int = 320
     lr: float = 1e-4
+    lr_schedule: str = "constant"
     weight_decay: float = 1e-4
     grad_clip: float = 0.1
     exposure_level: float = 0.6
     exposure_weight: float = 10.0
     exposure_patch: int = 16
+    color_weight: float = 5.0
     tv_weight: float | None = None
     scale: int = 12
+    train_scale: int | None = None
     init: Path | None = None
     freeze: str = "none"
     resume: bool = False
@@ -68,8 +73,12 @@ class TrainConfig:
             raise ConfigError(f"unknown model {self.arch!r}; train one of: {', '.join(zero_dce.ARCHITECTURES)}")
         if self.freeze not in FREEZE_CHOICES:
             raise ConfigError(f"--freeze must be one of {', '.join(FREEZE_CHOICES)}, not {self.freeze!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
         if self.freeze != "none" and self.init is None:
             raise ConfigError("--freeze needs --init CKPT: there is nothing to keep frozen otherwise")
+        if self.train_scale is not None and self.train_scale <= 0:
+            raise ConfigError("--train-scale must be positive")
         for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every", "exposure_patch"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
@@ -85,10 +94,16 @@ class TrainConfig:
         return DEFAULT_TV_WEIGHT[self.arch] if self.tv_weight is None else self.tv_weight
 
 
-def evaluate_pairs(net: torch.nn.Module, split: PairSplit) -> dict[str, float]:
-    """Mean PSNR/SSIM of ``net`` on full-resolution validation pairs (RGB uint8, skimage)."""
+def evaluate_pairs(net: torch.nn.Module, split: PairSplit, scale: int | None = None) -> dict[str, float]:
+    """Mean PSNR/SSIM of ``net`` on full-resolution validation pairs (RGB uint8, skimage).
+
+    ``scale`` sets a Zero-DCE++ network's curve-map scale for the evaluation (its inference scale).
+    """
     from models.metrics import psnr, ssim
 
+    training_scale = getattr(net, "scale", None)
+    if scale is not None and training_scale is not None:
+        net.scale = scale
     net.eval()
     ps, ss = [], []
     with torch.no_grad():
@@ -100,6 +115,8 @@ def evaluate_pairs(net: torch.nn.Module, split: PairSplit) -> dict[str, float]:
             ps.append(psnr(truth, out))
             ss.append(ssim(truth, out))
     net.train()
+    if training_scale is not None:
+        net.scale = training_scale
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps)}
 
 
@@ -133,7 +150,8 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    net = build_network(cfg.arch, cfg.scale)
+    # Zero-DCE++ may train at another curve-map scale than it runs at (the reference trains at 1).
+    net = build_network(cfg.arch, cfg.train_scale or cfg.scale)
     if cfg.init is not None:
         init = load_checkpoint(cfg.init)
         if init["arch"] != cfg.arch:
@@ -141,6 +159,12 @@ def train(cfg: TrainConfig) -> dict:
         net.load_state_dict(init["state_dict"])
     params = _freeze(net, cfg.freeze)
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def learning_rate(step: int) -> float:
+        if cfg.lr_schedule == "cosine":  # from lr down to 0 at the last step
+            return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / cfg.steps))
+        return cfg.lr
+
     step = 0
     if cfg.resume and cfg.out.exists():
         ckpt = load_checkpoint(cfg.out)
@@ -163,7 +187,6 @@ def train(cfg: TrainConfig) -> dict:
     sampler = CropSampler(files, cfg.crop, cfg.short_side, seed=cfg.seed + step, targets=targets)
 
     metrics: dict[str, float] = {}
-
     best_psnr = float("-inf")
 
     def checkpoint(save: bool = True) -> dict:
@@ -193,6 +216,7 @@ def train(cfg: TrainConfig) -> dict:
             exposure_level=cfg.exposure_level,
             exposure_patch=cfg.exposure_patch,
             w_exp=cfg.exposure_weight,
+            w_col=cfg.color_weight,
             w_tv=cfg.effective_tv_weight,
         )
         if cfg.paired_weight and has.any():
@@ -204,6 +228,8 @@ def train(cfg: TrainConfig) -> dict:
             l1 = cfg.paired_weight * (e - y).abs().mean()
             loss = loss + l1
             parts["l1"] = float(l1.detach())
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -213,7 +239,7 @@ def train(cfg: TrainConfig) -> dict:
             rate = (step - first) / max(time.perf_counter() - t0, 1e-9)
             log.info("step %d/%d loss %.4f %s (%.2f steps/s)", step, cfg.steps, float(loss), parts, rate)
         if split is not None and cfg.val_every and step % cfg.val_every == 0:
-            metrics = evaluate_pairs(net, split)
+            metrics = evaluate_pairs(net, split, cfg.scale)
             log.info("step %d validation: PSNR %.3f dB SSIM %.4f", step, metrics["psnr"], metrics["ssim"])
             if metrics["psnr"] > best_psnr:
                 best_psnr = metrics["psnr"]
@@ -222,6 +248,6 @@ def train(cfg: TrainConfig) -> dict:
         if step % cfg.save_every == 0:
             checkpoint()
     if split is not None:
-        metrics = evaluate_pairs(net, split)
+        metrics = evaluate_pairs(net, split, cfg.scale)
         log.info("final validation: PSNR %.3f dB SSIM %.4f", metrics["psnr"], metrics["ssim"])
     return checkpoint()

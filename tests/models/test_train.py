@@ -97,3 +97,16 @@ def test_train_command_runs(image_dirs, tmp_path: Path) -> None:
     r = run_cli("export", "zero-dce++", "--weights", str(out), "-o", str(tmp_path / "cli.onnx"))
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "cli.onnx").stat().st_size > 10_000
+
+
+def test_zero_dce_pp_can_train_at_full_resolution_and_ships_its_inference_scale(image_dirs, tmp_path: Path) -> None:
+    low, _ = image_dirs
+    ckpt = train(config("zero-dce++", low, tmp_path / "s1.pt", train_scale=1, scale=4, steps=2))
+    assert ckpt["scale"] == 4 and ckpt["config"]["train_scale"] == 1
+
+
+def test_cosine_schedule_is_accepted_and_unknown_ones_are_not(image_dirs, tmp_path: Path) -> None:
+    low, _ = image_dirs
+    assert train(config("zero-dce++", low, tmp_path / "c.pt", lr_schedule="cosine", steps=2))["step"] == 2
+    with pytest.raises(ConfigError, match="lr-schedule"):
+        config("zero-dce++", low, tmp_path / "c.pt", lr_schedule="step")
