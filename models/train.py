@@ -237,7 +237,7 @@ def train(cfg: TrainConfig) -> dict:
         step += 1
         if step % cfg.log_every == 0 or step == cfg.steps:
             rate = (step - first) / max(time.perf_counter() - t0, 1e-9)
-            log.info("step %d/%d loss %.4f %s (%.2f steps/s)", step, cfg.steps, float(loss), parts, rate)
+            log.info("step %d/%d loss %.4f %s (%.2f steps/s)", step, cfg.steps, float(loss.detach()), parts, rate)
         if split is not None and cfg.val_every and step % cfg.val_every == 0:
             metrics = evaluate_pairs(net, split, cfg.scale)
             log.info("step %d validation: PSNR %.3f dB SSIM %.4f", step, metrics["psnr"], metrics["ssim"])

@@ -45,6 +45,18 @@ def apply_curves(x: Tensor, alphas: Tensor, iterations: int = CURVE_ITERATIONS) 
     return x
 
 
+def dce_body(net: nn.Module, x: Tensor) -> Tensor:
+    """The DCE-Net layer stack shared by both networks: 7 layers ``e_conv1..7`` with the symmetric
+    skip concatenations (3+4 -> 5, 2+5 -> 6, 1+6 -> 7), ReLU between them and tanh at the end."""
+    x1 = F.relu(net.e_conv1(x))
+    x2 = F.relu(net.e_conv2(x1))
+    x3 = F.relu(net.e_conv3(x2))
+    x4 = F.relu(net.e_conv4(x3))
+    x5 = F.relu(net.e_conv5(torch.cat([x3, x4], 1)))
+    x6 = F.relu(net.e_conv6(torch.cat([x2, x5], 1)))
+    return torch.tanh(net.e_conv7(torch.cat([x1, x6], 1)))
+
+
 class DCENet(nn.Module):
     """Zero-DCE's DCE-Net: 7 convs of 32 channels with symmetric skip concatenations.
 
@@ -68,13 +80,7 @@ class DCENet(nn.Module):
 
     def curve_maps(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 3 * iterations, H, W) alphas in [-1, 1]."""
-        x1 = F.relu(self.e_conv1(x))
-        x2 = F.relu(self.e_conv2(x1))
-        x3 = F.relu(self.e_conv3(x2))
-        x4 = F.relu(self.e_conv4(x3))
-        x5 = F.relu(self.e_conv5(torch.cat([x3, x4], 1)))
-        x6 = F.relu(self.e_conv6(torch.cat([x2, x5], 1)))
-        return torch.tanh(self.e_conv7(torch.cat([x1, x6], 1)))
+        return dce_body(self, x)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         alphas = self.curve_maps(x)
@@ -125,13 +131,7 @@ class DCENetPP(nn.Module):
         if self.scale > 1:
             # Averaging (not point-sampling) keeps sensor noise out of the estimate.
             x = F.avg_pool2d(x, self.scale, self.scale)
-        x1 = F.relu(self.e_conv1(x))
-        x2 = F.relu(self.e_conv2(x1))
-        x3 = F.relu(self.e_conv3(x2))
-        x4 = F.relu(self.e_conv4(x3))
-        x5 = F.relu(self.e_conv5(torch.cat([x3, x4], 1)))
-        x6 = F.relu(self.e_conv6(torch.cat([x2, x5], 1)))
-        return torch.tanh(self.e_conv7(torch.cat([x1, x6], 1)))
+        return dce_body(self, x)
 
     def curve_maps(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) full-resolution alphas."""
