@@ -45,8 +45,10 @@ def main() -> None:
     ap.add_argument("--backend", default="onnxruntime")
     args = ap.parse_args()
     results, rows = {}, []
-    low = [psnr(read_rgb(h), read_rgb(lo)) for lo, h in zip(*_pairs(args.data), strict=True)]
-    rows.append(["the low image itself", f"{np.mean(low):.3f}", "", "measured here"])
+    pairs = [(read_rgb(h), read_rgb(lo)) for lo, h in zip(*_pairs(args.data), strict=True)]
+    low_psnr, low_ssim = np.mean([psnr(h, lo) for h, lo in pairs]), np.mean([ssim(h, lo) for h, lo in pairs])
+    results["input"] = {"psnr": float(low_psnr), "ssim": float(low_ssim)}
+    rows.append(["the low image itself", f"{low_psnr:.3f}", f"{low_ssim:.4f}", "measured here"])
     for model in catalog.CATALOG:
         r = evaluate(model, args.data, args.backend)
         results[model] = r | {"official_psnr": OFFICIAL[model][0], "official_ssim": OFFICIAL[model][1]}

@@ -13,17 +13,29 @@ from pathlib import Path
 
 from models.catalog import Weights, get, sha256
 
-LICENCE = (
-    "Trained on LOL (Wei et al., BMVC 2018) and the SICE-derived training set of Zero-DCE++ "
-    "(Cai et al., TIP 2018), both for academic / non-commercial research use: the same terms apply to "
-    "these weights."
-)
+DATASETS = {
+    "lol": "LOL (Wei et al., BMVC 2018)",
+    "sice": "the SICE-derived training set of Zero-DCE++ (Cai et al., TIP 2018)",
+}
+
+
+def licence(data: list[str]) -> str:
+    used = [name for key, name in DATASETS.items() if any(key in d.lower() for d in data)]
+    sets = " and ".join(used) or "the data named above"
+    return f"Trained on {sets}, for academic / non-commercial research use: the same terms apply to these weights."
 OFFICIAL = {"zero-dce": (19.133, 0.6236), "zero-dce++": (19.905, 0.6343)}
 
 
 def _data_name(path: str) -> str:
     parts = Path(path).parts
     return "/".join(parts[-2:]) if len(parts) >= 2 else path
+
+
+def _steps(ckpt: dict, cfg: dict) -> str:
+    step, planned = ckpt.get("step"), cfg.get("steps")
+    if cfg.get("val_every") and step != planned:
+        return f"{step} of a {planned}-step run (the checkpoint with the best validation PSNR, checked every {cfg['val_every']})"
+    return str(step)
 
 
 def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
@@ -42,10 +54,9 @@ def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
             target += " rescaled to the output's mean brightness (pairs teach contrast and colour, E the exposure)"
         losses += f", plus L1 to {target} x{cfg.get('paired_weight'):g} on the pairs of {_data_name(pairs[0])}"
     off_p, off_s = OFFICIAL[weights.arch]
-    scale = f"; curve map estimated at 1/{ckpt.get('scale')} scale" if weights.arch == "zero-dce++" else ""
     return f"""# {weights.name}: model card
 
-{weights.summary}{scale}.
+{weights.summary}.
 
 | file | sha256 |
 |---|---|
@@ -58,7 +69,7 @@ Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}
 ## Training
 - Code: `streamer train {weights.arch}` (`models/train.py`), from random initialization, CPU only.
 - Data: {data} ({cfg.get('train_images')} images; the 50 highest-numbered LOL pairs held out and never trained on).
-- Steps: {ckpt.get('step')}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} crops with \
+- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} crops with \
 horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.
 - Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay {cfg.get('weight_decay')}, gradient norm clipped at \
 {cfg.get('grad_clip')}; seed {cfg.get('seed')}.
@@ -75,7 +86,7 @@ horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.
 Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime.
 
 ## Licence of the data
-{LICENCE}
+{licence(list(cfg.get("data", [])))}
 """
 
 
