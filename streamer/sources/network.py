@@ -11,8 +11,9 @@ from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
 from streamer.urls import mask_credentials
 
-# Low-delay demuxing: no input buffering, decoder in low-delay mode.
-_LOW_DELAY = {"fflags": "nobuffer", "flags": "low_delay"}
+# Decoder in low-delay mode. Not ``fflags=nobuffer``: with it, PyAV decodes no frame at all from a
+# live MPEG-TS stream (the packets read while probing are thrown away); tests/streamer/test_live.py.
+_LOW_DELAY = {"flags": "low_delay"}
 
 
 def _options(url: str) -> dict[str, str]:
@@ -61,6 +62,8 @@ class NetworkSource:
         try:
             frame = next(self._frames)
         except StopIteration:
+            if self._index == 0:
+                raise SourceError(f"stream {self.info.description} ended before sending a frame") from None
             return None
         except (av.FFmpegError, OSError) as e:
             if self._index == 0:

@@ -1,0 +1,52 @@
+"""A real live stream on loopback for tests: MPEG-TS over TCP, H.264 at 30 fps, paced in real time.
+
+Run as a script in its own process (PyAV's accept blocks while holding the GIL):
+``python -m tests.streamer.stream_server PORT SECONDS``. It listens on 127.0.0.1:PORT, serves one
+client the built-in night street at 320x180, and exits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import av
+
+from tests.conftest import dark_frames
+
+
+def serve(port: int, seconds: float) -> None:
+    frames = dark_frames(round(seconds * 30), 320, 180)
+    out = av.open(f"tcp://127.0.0.1:{port}?listen=1", "w", format="mpegts")
+    stream = out.add_stream("libx264", rate=30)
+    stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+    stream.options = {"tune": "zerolatency", "preset": "ultrafast"}
+    start = time.monotonic()
+    try:
+        for i, rgb in enumerate(frames):
+            delay = start + i / 30 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            vf.pts = i
+            for packet in stream.encode(vf):
+                out.mux(packet)
+                if i == 0:
+                    start = time.monotonic()  # pace from the moment a client is connected
+        out.close()
+    except (av.FFmpegError, OSError):
+        pass  # the client hung up: that is how a recording with --duration ends
+
+
+def is_listening(port: int) -> bool:
+    """True once 127.0.0.1:PORT is in LISTEN state (read from /proc, without connecting to it)."""
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+                return True
+    return False
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), float(sys.argv[2]))
