@@ -20,15 +20,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import markdown_table, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
-from models.data import holdout_pairs, read_rgb  # noqa: E402
+from models.data import PairSplit, holdout_pairs, read_rgb  # noqa: E402
 from models.metrics import psnr, ssim  # noqa: E402
 
 OFFICIAL = {"zero-dce": (19.133, 0.6236), "zero-dce++": (19.905, 0.6343)}
 INPUT_ITSELF = (10.163, 0.2037)
 
 
+def lol_split(data: Path) -> PairSplit:
+    """The 50 highest-numbered pairs of ``lol_our485``, never trained on."""
+    return holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
+
+
 def evaluate(model: str, data: Path, backend: str = "onnxruntime") -> dict[str, float]:
-    split = holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
+    split = lol_split(data)
     runner = backends.open_backend(backend, catalog.get(model))
     ps, ss = [], []
     for lo, hi in zip(split.low, split.high, strict=True):
@@ -45,7 +50,8 @@ def main() -> None:
     ap.add_argument("--backend", default="onnxruntime")
     args = ap.parse_args()
     results, rows = {}, []
-    pairs = [(read_rgb(h), read_rgb(lo)) for lo, h in zip(*_pairs(args.data), strict=True)]
+    split = lol_split(args.data)
+    pairs = [(read_rgb(h), read_rgb(lo)) for lo, h in zip(split.low, split.high, strict=True)]
     low_psnr, low_ssim = np.mean([psnr(h, lo) for h, lo in pairs]), np.mean([ssim(h, lo) for h, lo in pairs])
     results["input"] = {"psnr": float(low_psnr), "ssim": float(low_ssim)}
     rows.append(["the low image itself", f"{low_psnr:.3f}", f"{low_ssim:.4f}", "measured here"])
@@ -58,11 +64,6 @@ def main() -> None:
     print(table)
     write_results("eval_lol", {"data": str(args.data), "backend": args.backend, "split": "50 highest-numbered pairs"},
                   results, table)
-
-
-def _pairs(data: Path):
-    split = holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
-    return split.low, split.high
 
 
 if __name__ == "__main__":

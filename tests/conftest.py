@@ -87,6 +87,15 @@ def luma(rgb: np.ndarray) -> float:
     return float((0.299 * r + 0.587 * g + 0.114 * b).mean())
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @dataclass(frozen=True)
 class Result:
     returncode: int

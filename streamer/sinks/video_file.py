@@ -36,9 +36,9 @@ def partial_path(path: Path) -> Path:
 class _AudioCopy:
     """Copies the first audio stream of ``source`` into ``container`` as time advances."""
 
-    def __init__(self, source: Path, container: av.container.OutputContainer) -> None:
-        self._input = av.open(str(source))
-        in_stream = self._input.streams.audio[0]
+    def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer) -> None:
+        self._input = source
+        in_stream = source.streams.audio[0]
         self._stream = container.add_stream_from_template(in_stream)
         self._packets: Iterator[av.Packet] = self._input.demux(in_stream)
         self._held: av.Packet | None = None
@@ -104,10 +104,11 @@ class VideoFileSink:
 
     def _open_audio(self, media: Path) -> _AudioCopy | None:
         try:
-            with av.open(str(media)) as probe:
-                if not probe.streams.audio:
-                    return None
-            return _AudioCopy(media, self._container)
+            source = av.open(str(media))
+            if not source.streams.audio:
+                source.close()
+                return None
+            return _AudioCopy(source, self._container)
         except (av.FFmpegError, ValueError) as e:
             log.warning("audio of %s is not copied: %s", media, e)
             return None

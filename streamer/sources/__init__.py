@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from models.data import IMAGE_SUFFIXES
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
 from streamer.urls import is_url, mask_credentials
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+__all__ = ["IMAGE_SUFFIXES", "Source", "SourceOptions", "open_source", "source_kind"]
 
 
 class Source(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -10,14 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from models.data import IMAGE_SUFFIXES, numeric_key
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
-from streamer.sources import IMAGE_SUFFIXES
-
-
-def _numeric_key(path: Path) -> tuple[int, str]:
-    m = re.search(r"\d+", path.stem)
-    return (int(m.group()) if m else -1, path.name)
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -33,7 +27,7 @@ class ImageSource:
 
     def __init__(self, path: Path) -> None:
         if path.is_dir():
-            files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_numeric_key)
+            files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=numeric_key)
             if not files:
                 raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
             kind = "images"

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import Clip, dark_frames, decode, luma, run_cli, write_clip
+from tests.conftest import Clip, dark_frames, decode, free_port, luma, run_cli, write_clip
 
 
 def one_line_error(result) -> str:
@@ -164,14 +164,8 @@ def test_read_only_output_folder(dark_clip: Clip, tmp_path: Path) -> None:
         ro.chmod(0o755)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_rtsp_nobody_listening_masks_password(tmp_path: Path) -> None:
-    url = f"rtsp://admin:hunter2@127.0.0.1:{_free_port()}/stream"
+    url = f"rtsp://admin:hunter2@127.0.0.1:{free_port()}/stream"
     t0 = time.monotonic()
     r = run_cli("enhance", url, "-o", str(tmp_path / "o.mp4"))
     line = one_line_error(r)

@@ -9,16 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, decode, luma, run_cli
+from tests.conftest import REPO, decode, free_port, luma, run_cli
 from tests.streamer.stream_server import is_listening
-from tests.streamer.test_cli import _free_port
 
 
 @pytest.fixture
 def stream_port() -> int:
     if not Path("/proc/net/tcp").exists():
         pytest.skip("needs Linux /proc/net/tcp to see when the server listens")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "tests.streamer.stream_server", str(port), "6"], cwd=REPO)
     deadline = time.monotonic() + 30
     while not is_listening(port):
