@@ -16,11 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import markdown_table, write_results  # noqa: E402
+from benchmarks.common import SIZES, markdown_table, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from streamer.sources.demo import DemoSource  # noqa: E402
-
-SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 
 
 def main() -> None:

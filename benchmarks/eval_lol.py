@@ -20,11 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import markdown_table, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
+from models.card import OFFICIAL  # noqa: E402
 from models.data import PairSplit, holdout_pairs, read_rgb  # noqa: E402
 from models.metrics import psnr, ssim  # noqa: E402
-
-OFFICIAL = {"zero-dce": (19.133, 0.6236), "zero-dce++": (19.905, 0.6343)}
-INPUT_ITSELF = (10.163, 0.2037)
 
 
 def lol_split(data: Path) -> PairSplit:

@@ -23,7 +23,12 @@ def licence(data: list[str]) -> str:
     used = [name for key, name in DATASETS.items() if any(key in d.lower() for d in data)]
     sets = " and ".join(used) or "the data named above"
     return f"Trained on {sets}, for academic / non-commercial research use: the same terms apply to these weights."
+
+
+# Reference numbers on the LOL validation split, (PSNR dB, SSIM), quoted from shared/data/README.md:
+# the official released weights, and the low-light input itself.
 OFFICIAL = {"zero-dce": (19.133, 0.6236), "zero-dce++": (19.905, 0.6343)}
+INPUT_ITSELF = (10.163, 0.2037)
 
 
 def _data_name(path: str) -> str:
@@ -42,7 +47,9 @@ def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
     cfg = ckpt.get("config", {})
     data = ", ".join(_data_name(d) for d in cfg.get("data", []))
     pairs = cfg.get("pairs")
-    tv = cfg.get("tv_weight") or {"zero-dce": 200.0, "zero-dce++": 1600.0}[weights.arch]
+    from models.train import DEFAULT_TV_WEIGHT
+
+    tv = cfg.get("tv_weight") or DEFAULT_TV_WEIGHT[weights.arch]
     losses = (
         f"spatial consistency x1, exposure control x{cfg.get('exposure_weight', 10.0):g} (E = {cfg.get('exposure_level')}, "
         f"{cfg.get('exposure_patch', 16)}x{cfg.get('exposure_patch', 16)} patches), "
@@ -81,7 +88,7 @@ horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.
 |---|---|---|
 | these | {psnr:.3f} | {ssim:.4f} |
 | official {weights.arch} release | {off_p:.3f} | {off_s:.4f} |
-| the low-light input itself | 10.163 | 0.2037 |
+| the low-light input itself | {INPUT_ITSELF[0]:.3f} | {INPUT_ITSELF[1]:.4f} |
 
 Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime.
 

@@ -87,7 +87,7 @@ def test_the_cards_validation_numbers_are_reproduced(name: str, lol_results) -> 
      for n in catalog.CATALOG],
 )
 def test_shipped_weights_beat_the_official_release_on_lol_validation(name: str, lol_results) -> None:
-    from benchmarks.eval_lol import OFFICIAL
+    from models.card import OFFICIAL
 
     official_psnr, official_ssim = OFFICIAL[name]
     assert lol_results[name]["psnr"] > official_psnr
