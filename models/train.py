@@ -21,7 +21,7 @@ from models import zero_dce
 from models.checkpoint import build_network, load_checkpoint, save_checkpoint
 from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
-from models.losses import zero_reference_loss
+from models.losses import ssim, zero_reference_loss
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class TrainConfig:
     pairs: tuple[Path, Path] | None = None
     paired_weight: float = 0.0
     paired_match_brightness: bool = False
+    paired_ssim_weight: float = 0.0
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -84,8 +85,8 @@ class TrainConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
         if (self.val_low is None) != (self.val_high is None):
             raise ConfigError("--val-low and --val-high go together")
-        if (self.pairs is None) != (self.paired_weight == 0.0):
-            raise ConfigError("--pairs LOW HIGH and a positive --paired-weight go together")
+        if (self.pairs is None) != (self.paired_weight == 0.0 and self.paired_ssim_weight == 0.0):
+            raise ConfigError("--pairs LOW HIGH and a positive --paired-weight or --paired-ssim-weight go together")
         if not 0.0 < self.exposure_level < 1.0:
             raise ConfigError("--exposure-level must be between 0 and 1")
 
@@ -219,15 +220,20 @@ def train(cfg: TrainConfig) -> dict:
             w_col=cfg.color_weight,
             w_tv=cfg.effective_tv_weight,
         )
-        if cfg.paired_weight and has.any():
+        if cfg.pairs is not None and has.any():
             y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
             e = enhanced[torch.from_numpy(has)]
             if cfg.paired_match_brightness:
                 # Pairs teach contrast and colour only; the exposure level stays the zero-reference E.
                 y = y * (e.mean((1, 2, 3), keepdim=True) / y.mean((1, 2, 3), keepdim=True).clamp_min(1e-3)).detach()
-            l1 = cfg.paired_weight * (e - y).abs().mean()
-            loss = loss + l1
-            parts["l1"] = float(l1.detach())
+            if cfg.paired_weight:
+                l1 = cfg.paired_weight * (e - y).abs().mean()
+                loss = loss + l1
+                parts["l1"] = float(l1.detach())
+            if cfg.paired_ssim_weight:
+                dssim = cfg.paired_ssim_weight * (1.0 - ssim(e, y))
+                loss = loss + dssim
+                parts["ssim"] = float(dssim.detach())
         for group in opt.param_groups:
             group["lr"] = learning_rate(step)
         opt.zero_grad(set_to_none=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -83,6 +84,16 @@ def test_invalid_settings_are_config_errors(image_dirs, tmp_path: Path) -> None:
         config("retinex", low, tmp_path / "x.pt")
     with pytest.raises(ConfigError, match="not found"):
         train(config("zero-dce", tmp_path / "missing", tmp_path / "x.pt"))
+    with pytest.raises(ConfigError, match="go together"):
+        config("zero-dce", low, tmp_path / "x.pt", pairs=(low, low))
+
+
+def test_a_paired_ssim_term_alone_is_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
+    low, high = image_dirs
+    with caplog.at_level(logging.INFO, logger="models.train"):
+        train(config("zero-dce++", low, tmp_path / "s.pt", pairs=(low, high), paired_ssim_weight=5.0))
+    parts = [r.args[3] for r in caplog.records if r.msg.startswith("step %d/%d loss")]
+    assert parts and all("ssim" in p and "l1" not in p and 0.0 <= p["ssim"] <= 10.0 for p in parts)
 
 
 def test_train_command_runs(image_dirs, tmp_path: Path) -> None:
