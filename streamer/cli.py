@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--paired-weight", type=float, default=0.0, help="weight of the L1 term on --pairs (0: off)")
     t.add_argument("--paired-match-brightness", action="store_true",
                    help="scale each normal-light image to the output's mean first: pairs teach contrast and colour, not exposure")
+    t.add_argument("--paired-match", choices=("gain", "gamma"), default="gain",
+                   help="how --paired-match-brightness brings a pair to the output's brightness (default gain)")
     t.add_argument("--paired-ssim-weight", type=float, default=0.0,
                    help="weight of a 1-SSIM term on --pairs (structure; 0: off)")
     t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
