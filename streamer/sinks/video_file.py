@@ -101,6 +101,7 @@ class VideoFileSink:
         self._last_pts: int | None = None
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
+        self._scaled_from: tuple[int, int] | None = None
 
     def _open_audio(self, media: Path) -> _AudioCopy | None:
         try:
@@ -120,7 +121,7 @@ class VideoFileSink:
             pts = self._last_pts + 1
         self._last_pts = pts
         if rgb.shape[0] != self._h or rgb.shape[1] != self._w:
-            rgb = np.ascontiguousarray(rgb[: self._h, : self._w])
+            rgb = self._fit(rgb)
         vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
         vf.pts = pts
         vf.time_base = self._time_base
@@ -134,6 +135,21 @@ class VideoFileSink:
             raise SinkError(f"writing {self.path} failed: {e}") from e
         self.frames += 1
         self._end_s = t_s + self._frame_s
+
+    def _fit(self, rgb: np.ndarray) -> np.ndarray:
+        """The file's frame size: drop an odd last row/column, scale a frame of another size.
+
+        A live camera may come back from an outage at another resolution; the file keeps its own.
+        """
+        h, w = rgb.shape[:2]
+        if h - self._h in (0, 1) and w - self._w in (0, 1):
+            return np.ascontiguousarray(rgb[: self._h, : self._w])
+        if (h, w) != self._scaled_from:
+            log.warning("frames are now %dx%d: scaled to the file's %dx%d", w, h, self._w, self._h)
+            self._scaled_from = (h, w)
+        scaled = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+            width=self._w, height=self._h)
+        return scaled.to_ndarray(format="rgb24")
 
     def close(self, complete: bool = True) -> None:
         """Flush the encoder, finish the file and move it to its final name.
