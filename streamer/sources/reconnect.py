@@ -49,7 +49,8 @@ class ReconnectPolicy:
 
     def __post_init__(self) -> None:
         if self.initial_delay_s <= 0 or self.max_delay_s < self.initial_delay_s:
-            raise ConfigError("reconnect delays must be positive, the maximum at least the initial one")
+            raise ConfigError(f"--reconnect-max-delay ({self.max_delay_s:g} s) must be at least the first wait "
+                              f"({self.initial_delay_s:g} s), and both positive")
         if self.factor < 1:
             raise ConfigError(f"reconnect backoff factor must be at least 1, not {self.factor}")
         if not 0 <= self.jitter < 1:

@@ -179,3 +179,25 @@ def test_wait_for_source_waits_for_a_camera_that_is_not_up_yet(server: RtspServe
     assert "secret" not in log
     frames, _ = decode(out)
     assert len(frames) >= 30
+
+
+def test_sigterm_during_an_outage_finishes_a_playable_file(server: RtspServer, clip: Path, tmp_path: Path) -> None:
+    """A service stop while the camera is down: the recording so far is kept, and the job ends promptly."""
+    import signal
+
+    out = tmp_path / "stopped.mp4"
+    server.start(clip)
+    proc = record(server.url(CREDENTIALS), out)  # no --duration: it would run forever
+    wait_recording(out, proc)
+    time.sleep(3)
+    server.kill()
+    time.sleep(2)  # now retrying with backoff
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code, log = finish(proc, timeout_s=30)
+    assert time.monotonic() - t0 < 10
+    assert code == 130, log
+    assert "interrupted" in log and "Traceback" not in log and "secret" not in log
+    frames, _ = decode(out)
+    assert len(frames) >= 30
+    assert not out.with_name("stopped.partial.mp4").exists()
