@@ -85,7 +85,7 @@ class ReconnectingSource:
 
     ``read()`` returns frames with ``index`` counting every frame delivered and ``pts_s``/``pts``
     (microseconds) on the capture clock; it returns ``None`` only when reconnecting is off, the
-    duration is over, or the source was closed.
+    duration is over, the source was closed, or a finite stream (a file served over HTTP) ended.
     """
 
     def __init__(self, opener: Callable[[], object], description: str, policy: ReconnectPolicy = ReconnectPolicy(),
