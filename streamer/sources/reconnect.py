@@ -226,6 +226,10 @@ class ReconnectingSource:
             self._source.close()
             self._source = None
 
+    def stop(self) -> None:
+        """End ``read()`` from another thread (the pipeline calls it when interrupted); same as ``close()``."""
+        self.close()
+
     def close(self) -> None:
         """Stop: wakes a reconnect wait; the source is closed here, or by the reader once its read returns."""
         if self._closed.is_set():

@@ -195,7 +195,7 @@ def test_sigterm_during_an_outage_finishes_a_playable_file(server: RtspServer, c
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     code, log = finish(proc, timeout_s=30)
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 5  # the reconnect wait is woken, not waited out
     assert code == 130, log
     assert "interrupted" in log and "Traceback" not in log and "secret" not in log
     frames, _ = decode(out)
