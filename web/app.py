@@ -1,0 +1,228 @@
+"""The Gradio page of ``streamer serve``: it only presents.
+
+Capture, the shared pipeline and the models live in :mod:`streamer.broadcast`; this module
+turns them into three tabs:
+
+- **Live**: the server-side source, before and after. Each browser tab runs one generator that
+  waits for the channel's next frame and yields JPEGs into two ``gr.Image`` panes (measured
+  the fastest delivery on our machine, see ``benchmarks/bench_web.py``). The model is the
+  channel's (shared by everyone watching this source); strength, exposure and the view are
+  this tab's own and act on the next frame.
+- **Webcam**: the visitor's webcam streams in (``gr.Image(streaming=True)``, at most 1280x720),
+  the enhanced frame streams back.
+- **Video file**: upload a clip, get the enhanced clip (audio kept) with a progress bar; this is
+  ``streamer.jobs.run_enhance``, the same job as ``streamer enhance``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from models import catalog
+from streamer.broadcast import Broadcaster, adjust, split_view
+from streamer.buffer import BurstBuffer
+from streamer.config import EnhanceConfig
+from streamer.errors import StreamerError
+from streamer.jobs import run_enhance
+from streamer.serve import ServeConfig
+from streamer.urls import mask_credentials
+from web.stamp import stamp
+
+log = logging.getLogger(__name__)
+
+VIEWS = ("side by side", "split")
+WEBCAM_MAX = (1280, 720)
+WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640, "max": 1280}, "height": {"ideal": 480, "max": 720}}}
+STATS_EVERY_S = 0.5
+
+CSS = """
+#before img, #after img { object-fit: contain; }
+#stats { font-family: ui-monospace, monospace; }
+"""
+
+
+@dataclass
+class ViewSettings:
+    """One browser tab's own controls (the model is the channel's)."""
+
+    strength: float = 1.0
+    exposure: float = 1.0
+    view: str = VIEWS[0]
+
+
+def _limit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Shrink (never enlarge) ``rgb`` to fit ``size`` = (width, height)."""
+    h, w = rgb.shape[:2]
+    scale = min(size[0] / w, size[1] / h)
+    if scale >= 1.0:
+        return rgb
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+class Page:
+    """The page's state: the broadcaster, each tab's settings, each webcam's burst buffer."""
+
+    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster) -> None:
+        self.cfg = cfg
+        self.broadcaster = broadcaster
+        self.shown_source = mask_credentials(cfg.source)
+        self.views: dict[str, ViewSettings] = {}
+        self.webcams: dict[str, BurstBuffer] = {}
+        self._lock = threading.Lock()
+
+    def _view(self, session: str) -> ViewSettings:
+        with self._lock:
+            return self.views.setdefault(session, ViewSettings())
+
+    # -- live -----------------------------------------------------------------------------
+    def live(self, strength: float, exposure: float, view: str, request: gr.Request):
+        """Generator: (before, after, stats) for as long as the tab is open."""
+        session = request.session_hash or "anonymous"
+        settings = self._view(session)
+        settings.strength, settings.exposure, settings.view = strength, exposure, view
+        try:
+            sub = self.broadcaster.subscribe(self.cfg.source)
+        except StreamerError as e:
+            yield None, None, f"cannot start the live view: {mask_credentials(str(e))}"
+            return
+        last_stats = 0.0
+        try:
+            while True:
+                frame = sub.next_frame(timeout=1.0)
+                now = time.monotonic()
+                stats = gr.skip()
+                if frame is None or now - last_stats >= STATS_EVERY_S:
+                    stats, last_stats = sub.status().line(), now
+                if frame is None:
+                    yield gr.skip(), gr.skip(), stats
+                    continue
+                after = adjust(frame.before, frame.after, settings.strength, settings.exposure)
+                if self.cfg.stamp_frames:
+                    after = stamp(after, time.time_ns() // 1_000_000 - (time.monotonic_ns() - frame.captured_ns) // 1_000_000)
+                if settings.view == "split":
+                    yield gr.skip(), split_view(frame.before, after), stats
+                else:
+                    yield frame.before, after, stats
+        finally:
+            sub.close()
+
+    def set_model(self, model: str) -> str:
+        channel = self.broadcaster.channel(self.cfg.source)
+        if channel is None:
+            return f"model {model} applies when the stream starts"
+        try:
+            channel.switch_model(model)
+        except StreamerError as e:
+            return f"cannot switch to {model}: {mask_credentials(str(e))}"
+        return channel.status().line()
+
+    def set_adjust(self, strength: float, exposure: float, request: gr.Request) -> None:
+        settings = self._view(request.session_hash or "anonymous")
+        settings.strength, settings.exposure = strength, exposure
+
+    def set_view(self, view: str, request: gr.Request):
+        self._view(request.session_hash or "anonymous").view = view
+        return gr.update(visible=view != "split"), gr.update(label="before | after" if view == "split" else "after")
+
+    # -- webcam ---------------------------------------------------------------------------
+    def webcam(self, rgb: np.ndarray | None, model: str, strength: float, exposure: float, request: gr.Request):
+        if rgb is None:
+            return gr.skip()
+        rgb = np.ascontiguousarray(_limit(rgb, WEBCAM_MAX))
+        session = request.session_hash or "anonymous"
+        with self._lock:
+            buffer = self.webcams.setdefault(session, BurstBuffer(max(w.burst for w in catalog.CATALOG.values())))
+        buffer.push(rgb)
+        try:
+            enhanced = self.broadcaster.pool.enhance(model, buffer.burst())
+        except StreamerError as e:
+            raise gr.Error(mask_credentials(str(e))) from e
+        return adjust(rgb, enhanced, strength, exposure)
+
+    # -- upload ---------------------------------------------------------------------------
+    def enhance_file(self, path: str | None, model: str, progress=gr.Progress()):
+        if not path:
+            raise gr.Error("choose a video file first")
+        src = Path(path)
+        out = Path(tempfile.mkdtemp(prefix="streamer-web-")) / f"{src.stem}_enhanced.mp4"
+        cfg = EnhanceConfig(input=str(src), output=out, model=model, backend=self.cfg.backend, device=self.cfg.device,
+                            threads=self.cfg.threads, mode="file")
+
+        def report(done: int, total: int | None) -> None:
+            progress((done, total), desc="enhancing", unit="frames")
+
+        progress(0.0, desc="starting")
+        try:
+            stats = run_enhance(cfg, show_progress=False, on_progress=report)
+        except StreamerError as e:
+            raise gr.Error(mask_credentials(str(e))) from e
+        return str(out), str(out), f"{stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} fps), audio kept"
+
+    def forget(self, request: gr.Request) -> None:
+        session = request.session_hash or "anonymous"
+        with self._lock:
+            self.views.pop(session, None)
+            self.webcams.pop(session, None)
+
+
+def build(cfg: ServeConfig, broadcaster: Broadcaster) -> gr.Blocks:
+    page = Page(cfg, broadcaster)
+    models = list(catalog.CATALOG)
+    with gr.Blocks(title="streamer: night video, enhanced", delete_cache=(60, 120)) as demo:
+        gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")
+        with gr.Tab("Live"):
+            with gr.Row():
+                model = gr.Dropdown(models, value=cfg.model, label="model (shared by everyone watching this source)",
+                                    elem_id="model")
+                strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="strength (0 = input, 1 = model)",
+                                     elem_id="strength")
+                exposure = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="exposure (gain on the result)",
+                                     elem_id="exposure")
+                view = gr.Radio(list(VIEWS), value=VIEWS[0], label="view", elem_id="view")
+            with gr.Row():
+                before = gr.Image(label="before", format="jpeg", interactive=False, elem_id="before", buttons=["fullscreen"])
+                after = gr.Image(label="after", format="jpeg", interactive=False, elem_id="after", buttons=["fullscreen"])
+            stats = gr.Markdown("starting…", elem_id="stats")
+        with gr.Tab("Webcam"):
+            gr.Markdown("Your own webcam, enhanced on this server (frames are not stored).")
+            with gr.Row():
+                cam_model = gr.Dropdown(models, value=cfg.model, label="model", elem_id="cam-model")
+                cam_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="strength", elem_id="cam-strength")
+                cam_exposure = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="exposure", elem_id="cam-exposure")
+            with gr.Row():
+                cam = gr.Image(sources=["webcam"], streaming=True, label="webcam", elem_id="cam",
+                               webcam_options=gr.WebcamOptions(mirror=False, constraints=WEBCAM_CONSTRAINTS))
+                cam_out = gr.Image(label="enhanced", format="jpeg", interactive=False, elem_id="cam-out",
+                                   buttons=["fullscreen"])
+        with gr.Tab("Video file"):
+            gr.Markdown("Upload a clip; get it back enhanced as H.264 MP4, every frame and timestamp kept, audio copied.")
+            with gr.Row():
+                upload = gr.File(label="video", file_types=["video"], type="filepath", elem_id="upload")
+                file_model = gr.Dropdown(models, value=cfg.model, label="model", elem_id="file-model")
+            go = gr.Button("Enhance", variant="primary", elem_id="enhance")
+            with gr.Row():
+                result_video = gr.Video(label="enhanced", interactive=False, elem_id="result-video")
+                result_file = gr.File(label="download", interactive=False, elem_id="result-file")
+            result_text = gr.Markdown(elem_id="result-text")
+
+        demo.load(page.live, [strength, exposure, view], [before, after, stats], show_progress="hidden",
+                  concurrency_limit=None, api_visibility="private")
+        model.change(page.set_model, model, stats, show_progress="hidden", api_visibility="private")
+        for control in (strength, exposure):
+            control.change(page.set_adjust, [strength, exposure], None, show_progress="hidden", api_visibility="private")
+        view.change(page.set_view, view, [before, after], show_progress="hidden", api_visibility="private")
+        cam.stream(page.webcam, [cam, cam_model, cam_strength, cam_exposure], cam_out, stream_every=0.05,
+                   concurrency_limit=None, show_progress="hidden", api_visibility="private")
+        go.click(page.enhance_file, [upload, file_model], [result_video, result_file, result_text], concurrency_limit=1,
+                 api_visibility="private")
+        demo.unload(page.forget)
+    return demo
