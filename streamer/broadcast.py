@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # The built-in scene runs for a day before it wraps; it is paced at its own 30 fps.
 DEMO_SECONDS = 24 * 3600.0
+# A still image (or a folder of them) shown live is repeated at this rate.
+IMAGE_FPS = 10.0
 
 
 @dataclass(frozen=True)
@@ -322,10 +324,9 @@ class Channel:
         kind = source_kind(self.spec)
         options = SourceOptions(open_timeout_s=self.options.open_timeout_s, read_timeout_s=self.options.read_timeout_s,
                                 demo_duration_s=DEMO_SECONDS, demo_realtime=True)
-        source = open_source(self.spec, options)
-        if kind in ("video", "images", "image") and not source.info.live:
-            source = _Paced(source)
-        return source
+        if kind in ("video", "images", "image"):
+            return _Looped(lambda: open_source(self.spec, options))
+        return open_source(self.spec, options)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -385,25 +386,35 @@ class Channel:
         )
 
 
-class _Paced:
-    """A file source played at its own frame rate and looped, as a live source."""
+class _Looped:
+    """A file, image or folder played as a live source: paced at its frame rate (images at
+    ``IMAGE_FPS``), restarted at the end, frame indices continuing across loops."""
 
-    def __init__(self, source: Source) -> None:
-        self._source = source
-        self.info = replace(source.info, live=True)
-        self._fps = source.info.fps or 25.0
+    def __init__(self, open_fn: Callable[[], Source]) -> None:
+        self._open = open_fn
+        self._source = open_fn()
+        fps = self._source.info.fps if self._source.info.kind not in ("image", "images") else IMAGE_FPS
+        self._fps = fps if fps and fps > 0 else 25.0
+        self.info = replace(self._source.info, live=True, fps=self._fps)
         self._start = time.monotonic()
         self._n = 0
 
     def read(self) -> Frame | None:
         frame = self._source.read()
-        if frame is None:  # loop: the channel reopens it
-            return None
+        if frame is None:
+            self._source.close()
+            self._source = self._open()
+            frame = self._source.read()
+            if frame is None:
+                return None
         delay = self._start + self._n / self._fps - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        elif delay < -1.0:  # far behind (a slow disk or a paused process): do not race to catch up
+            self._start -= delay
+        frame = replace(frame, index=self._n, captured_ns=time.monotonic_ns())
         self._n += 1
-        return replace(frame, captured_ns=time.monotonic_ns())
+        return frame
 
     def close(self) -> None:
         self._source.close()
