@@ -43,6 +43,8 @@ VIEWS = ("side by side", "split")
 WEBCAM_MAX = (1280, 720)
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640, "max": 1280}, "height": {"ideal": 480, "max": 720}}}
 STATS_EVERY_S = 0.5
+JPEG_QUALITY = 85
+KEEP_FRAMES = 30
 
 CSS = """
 #before img, #after img { object-fit: contain; }
@@ -78,6 +80,23 @@ class Page:
         self.views: dict[str, ViewSettings] = {}
         self.webcams: dict[str, BurstBuffer] = {}
         self._lock = threading.Lock()
+        # Each shown picture is encoded once, whoever watches: (seq, pane, settings) -> JPEG path.
+        self._jpegs: dict[tuple, Path] = {}
+        self._jpeg_dir = Path(tempfile.mkdtemp(prefix="streamer-live-"))
+        self._jpeg_lock = threading.Lock()
+
+    def _jpeg(self, key: tuple, make) -> str:
+        """The JPEG file of picture ``key``, made by ``make()`` ((H, W, 3) uint8 RGB) the first time."""
+        with self._jpeg_lock:
+            path = self._jpegs.get(key)
+            if path is None:
+                path = self._jpeg_dir / f"{abs(hash(key)):x}.jpg"
+                ok, data = cv2.imencode(".jpg", cv2.cvtColor(make(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                path.write_bytes(data.tobytes())
+                self._jpegs[key] = path
+                for old in [k for k in self._jpegs if k[0] < key[0] - KEEP_FRAMES]:
+                    self._jpegs.pop(old).unlink(missing_ok=True)
+            return str(path)
 
     def _view(self, session: str) -> ViewSettings:
         with self._lock:
@@ -105,13 +124,20 @@ class Page:
                 if frame is None:
                     yield gr.skip(), gr.skip(), stats
                     continue
-                after = adjust(frame.before, frame.after, settings.strength, settings.exposure)
-                if self.cfg.stamp_frames:
-                    after = stamp(after, time.time_ns() // 1_000_000 - (time.monotonic_ns() - frame.captured_ns) // 1_000_000)
+                look = (settings.strength, settings.exposure, settings.view)
+
+                def make_after(frame=frame, look=look):
+                    after = adjust(frame.before, frame.after, look[0], look[1])
+                    if self.cfg.stamp_frames:
+                        wall_ms = time.time_ns() // 1_000_000 - (time.monotonic_ns() - frame.captured_ns) // 1_000_000
+                        after = stamp(after, wall_ms)
+                    return split_view(frame.before, after) if look[2] == "split" else after
+
+                after = self._jpeg((frame.seq, "after", look), make_after)
                 if settings.view == "split":
-                    yield gr.skip(), split_view(frame.before, after), stats
+                    yield gr.skip(), after, stats
                 else:
-                    yield frame.before, after, stats
+                    yield self._jpeg((frame.seq, "before"), lambda frame=frame: frame.before), after, stats
         finally:
             sub.close()
 

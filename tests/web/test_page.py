@@ -98,13 +98,18 @@ def test_switching_the_model_changes_the_picture(still_server, chromium):
     try:
         src, a1 = pane_pixels(page, "after")
         time.sleep(1.0)
-        # Gradio names a frame's file by its content: a still input gives the very same file each frame.
-        assert pane_src(page, "after") == src, "a still input should give the same output each frame"
+        # Gradio's cache folder of a file is the hash of its content: a still input gives the same bytes each frame.
+        assert pane_src(page, "after").rsplit("/", 1)[0] == src.rsplit("/", 1)[0], \
+            "a still input should give the same output each frame"
         page.locator("#model input").click()
         page.get_by_role("option", name="zero-dce", exact=True).click()
         wait_for(lambda: "zero-dce on" in stats(page), 60, "the stats line to name zero-dce")
-        src, b = pane_pixels(page, "after", src)
-        assert np.abs(b.astype(int) - a1).mean() > 2.0, "switching the model did not change the picture"
+        diff = 0.0
+        deadline = time.monotonic() + 30
+        while diff <= 2.0 and time.monotonic() < deadline:  # frames made before the switch may still be on their way
+            src, b = pane_pixels(page, "after", src)
+            diff = float(np.abs(b.astype(int) - a1).mean())
+        assert diff > 2.0, "switching the model did not change the picture"
         assert [line for line in still_server.log.splitlines() if "started the pipeline" in line] == \
             [line for line in still_server.log.splitlines() if "started the pipeline" in line][:1], "the stream restarted"
     finally:
