@@ -73,7 +73,7 @@ def _limit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class Page:
     """The page's state: the broadcaster, each tab's settings, each webcam's burst buffer."""
 
-    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster) -> None:
+    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> None:
         self.cfg = cfg
         self.broadcaster = broadcaster
         self.shown_source = mask_credentials(cfg.source)
@@ -81,8 +81,11 @@ class Page:
         self.webcams: dict[str, BurstBuffer] = {}
         self._lock = threading.Lock()
         # Each shown picture is encoded once, whoever watches: (seq, pane, settings) -> JPEG path.
+        # The server's work folder (removed when it exits) holds them and the enhanced uploads.
+        self._workdir = workdir
         self._jpegs: dict[tuple, Path] = {}
-        self._jpeg_dir = Path(tempfile.mkdtemp(prefix="streamer-live-"))
+        self._jpeg_dir = workdir / "frames"
+        self._jpeg_dir.mkdir(exist_ok=True)
         self._jpeg_lock = threading.Lock()
 
     def _jpeg(self, key: tuple, make) -> str:
@@ -179,7 +182,7 @@ class Page:
         if not path:
             raise gr.Error("choose a video file first")
         src = Path(path)
-        out = Path(tempfile.mkdtemp(prefix="streamer-web-")) / f"{src.stem}_enhanced.mp4"
+        out = Path(tempfile.mkdtemp(prefix="upload-", dir=self._workdir)) / f"{src.stem}_enhanced.mp4"
         cfg = EnhanceConfig(input=str(src), output=out, model=model, backend=self.cfg.backend, device=self.cfg.device,
                             threads=self.cfg.threads, mode="file")
 
@@ -200,8 +203,9 @@ class Page:
             self.webcams.pop(session, None)
 
 
-def build(cfg: ServeConfig, broadcaster: Broadcaster) -> gr.Blocks:
-    page = Page(cfg, broadcaster)
+def build(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> gr.Blocks:
+    """The page; ``workdir`` (an existing folder the caller removes at exit) takes its temporary files."""
+    page = Page(cfg, broadcaster, workdir)
     models = list(catalog.CATALOG)
     with gr.Blocks(title="streamer: night video, enhanced", delete_cache=(60, 120)) as demo:
         gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")

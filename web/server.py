@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import fastapi
 import gradio as gr
@@ -26,7 +29,7 @@ from web.app import CSS, build
 log = logging.getLogger(__name__)
 
 
-def create_app(cfg: ServeConfig, broadcaster: Broadcaster) -> fastapi.FastAPI:
+def create_app(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> fastapi.FastAPI:
     app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     basic = HTTPBasic(auto_error=False)
 
@@ -39,7 +42,7 @@ def create_app(cfg: ServeConfig, broadcaster: Broadcaster) -> fastapi.FastAPI:
                 raise fastapi.HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Basic"})
         return {"channels": [dataclasses.asdict(s) for s in broadcaster.status()]}
 
-    page = build(cfg, broadcaster)
+    page = build(cfg, broadcaster, workdir)
     page.queue(default_concurrency_limit=None)
     return gr.mount_gradio_app(
         app, page, path="/", server_name=cfg.host, server_port=cfg.port, auth=cfg.auth, ssr_mode=False,
@@ -48,14 +51,31 @@ def create_app(cfg: ServeConfig, broadcaster: Broadcaster) -> fastapi.FastAPI:
 
 
 def serve(cfg: ServeConfig) -> None:
-    """Serve until interrupted (Ctrl-C / SIGTERM, raised as ``KeyboardInterrupt`` here)."""
+    """Serve until interrupted (Ctrl-C / SIGTERM, raised as ``KeyboardInterrupt`` here).
+
+    The page's temporary files (live JPEGs, enhanced uploads) live in one ``streamer-live-*``
+    folder in the system's temp dir, removed when the server exits, however it exits.
+    """
     cfg.check_port_free()
+    workdir = Path(tempfile.mkdtemp(prefix="streamer-live-"))
+    try:
+        _serve(cfg, workdir)
+    finally:  # outermost, so a second Ctrl-C during shutdown still removes the folder
+        shutil.rmtree(workdir, ignore_errors=True)
+        log.debug("removed %s", workdir)
+
+
+def _serve(cfg: ServeConfig, workdir: Path) -> None:
     broadcaster = Broadcaster(ChannelOptions(
         model=cfg.model, backend=cfg.backend, device=cfg.device, threads=cfg.threads,
         open_timeout_s=cfg.open_timeout_s, read_timeout_s=cfg.read_timeout_s,
     ))
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg, broadcaster), host=cfg.host, port=cfg.port,
-                                           log_level="warning", access_log=False))
+    try:
+        app = create_app(cfg, broadcaster, workdir)
+    except BaseException:
+        broadcaster.close()
+        raise
+    server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="streamer-web", daemon=True)
     thread.start()
     try:

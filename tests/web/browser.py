@@ -45,12 +45,14 @@ def missing() -> str | None:
 class Server:
     """``python -m streamer serve ARGS --port P`` until ``stop``; its stderr is kept in ``log``."""
 
-    def __init__(self, *args: str, port: int | None = None, start_timeout: float = 120.0) -> None:
+    def __init__(self, *args: str, port: int | None = None, start_timeout: float = 120.0,
+                 env: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._lines: list[str] = []
         self.proc = subprocess.Popen([sys.executable, "-m", "streamer", "serve", "--port", str(self.port), *args],
-                                     cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                     cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + start_timeout
         while "serving the live view" not in self.log:
@@ -74,9 +76,9 @@ class Server:
         with urllib.request.urlopen(self.url + "streamer/status", timeout=10) as r:
             return json.load(r)
 
-    def stop(self) -> int:
+    def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:

@@ -19,10 +19,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def demo_server(chromium):
-    server = Server()
+def demo_server(chromium, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve-tmp")
+    server = Server(env={"TMPDIR": str(tmp)})
     yield server
+    jpegs = list(tmp.glob("streamer-live-*/frames/*.jpg"))
     assert server.stop() == 0, server.log
+    assert jpegs, "the live view kept no JPEGs in its temporary folder"
+    assert not list(tmp.glob("streamer-live-*")), "the server left its temporary folder behind"
 
 
 @pytest.fixture(scope="module")

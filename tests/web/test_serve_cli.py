@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import signal
 import urllib.error
 import urllib.request
 
@@ -47,3 +48,18 @@ def test_auth_protects_the_page_and_the_status(tmp_path):
         assert "password required" in server.log
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_the_temporary_folder_is_removed_when_the_server_stops(tmp_path, sig):
+    pytest.importorskip("gradio", reason="needs gradio (pip install -e '.[web]')")
+    server = Server(env={"TMPDIR": str(tmp_path)})
+    try:
+        folders = list(tmp_path.glob("streamer-live-*"))
+        assert len(folders) == 1 and (folders[0] / "frames").is_dir(), sorted(tmp_path.iterdir())
+    finally:
+        code = server.stop(sig)
+    assert code == 0, server.log
+    assert not list(tmp_path.glob("streamer-live-*")), "the server left its temporary folder behind"
+
