@@ -9,7 +9,9 @@ turns them into three tabs:
   channel's (shared by everyone watching this source); strength, exposure and the view are
   this tab's own and act on the next frame.
 - **Webcam**: the visitor's webcam streams in (``gr.Image(streaming=True)``, at most 1280x720),
-  the enhanced frame streams back.
+  the enhanced frame streams back (:mod:`streamer.webcam`: newest frame only, its own models).
+  While a tab shows the Webcam or Video file tab, its live view is stopped, so a pipeline
+  nobody looks at does not take the CPU from the webcam.
 - **Video file**: upload a clip, get the enhanced clip (audio kept) with a progress bar; this is
   ``streamer.jobs.run_enhance``, the same job as ``streamer enhance``.
 """
@@ -29,12 +31,12 @@ import numpy as np
 
 from models import catalog
 from streamer.broadcast import Broadcaster, adjust, split_view
-from streamer.buffer import BurstBuffer
 from streamer.config import EnhanceConfig
 from streamer.errors import StreamerError
 from streamer.jobs import run_enhance
 from streamer.serve import ServeConfig
 from streamer.urls import mask_credentials
+from streamer.webcam import WebcamService
 from web.stamp import stamp
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,37 @@ log = logging.getLogger(__name__)
 VIEWS = ("side by side", "split")
 WEBCAM_MAX = (1280, 720)
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640, "max": 1280}, "height": {"ideal": 480, "max": 720}}}
+# At most 10 webcam frames a second go up: on the loaded 2-core machine 20 a second outran the
+# server and the picture fell 1-3 s behind (0.7-1.6 fps shown, half the runs); 10 a second gave
+# 5-6.5 fps at about 0.27 s lag (chromium fake camera with frame-number stamps, load average ~11).
+WEBCAM_EVERY_S = 0.1
 STATS_EVERY_S = 0.5
 JPEG_QUALITY = 85
 KEEP_FRAMES = 30
+
+# The browser posts a webcam frame every ``stream_every`` seconds whether or not the last one has
+# reached the server; on a busy machine those uploads pile up and the picture sent back falls
+# seconds behind. This keeps at most one frame on its way per stream: a frame taken while the
+# previous one is still uploading is dropped in the browser, never queued (``window.__streamer_dropped``
+# counts them). It wraps ``fetch`` for Gradio's ``POST .../gradio_api/stream/EVENT_ID`` only.
+HEAD = r"""<script>
+(() => {
+  if (window.__streamer_fetch) return;
+  const send = window.__streamer_fetch = window.fetch.bind(window);
+  const uploading = new Set();
+  window.__streamer_dropped = 0;
+  window.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : (input && input.url) || "";
+    if (!init || init.method !== "POST" || !/\/gradio_api\/stream\/[^/?]+$/.test(url.split("?")[0])) return send(input, init);
+    if (uploading.has(url)) {
+      window.__streamer_dropped += 1;
+      return Promise.resolve(new Response('{"msg": "dropped"}', {headers: {"Content-Type": "application/json"}}));
+    }
+    uploading.add(url);
+    return send(input, init).finally(() => uploading.delete(url));
+  };
+})();
+</script>"""
 
 CSS = """
 #before img, #after img { object-fit: contain; }
@@ -71,14 +101,15 @@ def _limit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 class Page:
-    """The page's state: the broadcaster, each tab's settings, each webcam's burst buffer."""
+    """The page's state: the broadcaster, the webcam service, each tab's settings."""
 
-    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> None:
+    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> None:
         self.cfg = cfg
         self.broadcaster = broadcaster
+        self.webcams = webcams
         self.shown_source = mask_credentials(cfg.source)
         self.views: dict[str, ViewSettings] = {}
-        self.webcams: dict[str, BurstBuffer] = {}
+        self._live_runs: dict[str, int] = {}  # per tab: the live generator that should run (a newer one replaces it)
         self._lock = threading.Lock()
         # Each shown picture is encoded once, whoever watches: (seq, pane, settings) -> JPEG path.
         # The server's work folder (removed when it exits) holds them and the enhanced uploads.
@@ -111,6 +142,8 @@ class Page:
         session = request.session_hash or "anonymous"
         settings = self._view(session)
         settings.strength, settings.exposure, settings.view = strength, exposure, view
+        with self._lock:
+            run = self._live_runs[session] = self._live_runs.get(session, 0) + 1
         try:
             sub = self.broadcaster.subscribe(self.cfg.source)
         except StreamerError as e:
@@ -118,7 +151,7 @@ class Page:
             return
         last_stats = 0.0
         try:
-            while True:
+            while self._live_runs.get(session) == run:
                 frame = sub.next_frame(timeout=1.0)
                 now = time.monotonic()
                 stats = gr.skip()
@@ -144,6 +177,11 @@ class Page:
         finally:
             sub.close()
 
+    def stop_live(self, request: gr.Request) -> None:
+        """This tab left the Live tab: its live generator ends (and the pipeline, if nobody else watches)."""
+        with self._lock:
+            self._live_runs[request.session_hash or "anonymous"] = -1
+
     def set_model(self, model: str) -> str:
         channel = self.broadcaster.channel(self.cfg.source)
         if channel is None:
@@ -164,18 +202,16 @@ class Page:
 
     # -- webcam ---------------------------------------------------------------------------
     def webcam(self, rgb: np.ndarray | None, model: str, strength: float, exposure: float, request: gr.Request):
+        """(enhanced frame, stats line) for one webcam frame; a frame that arrives while this tab's
+        previous one is still in the model is dropped (``gr.skip()``), never queued."""
         if rgb is None:
-            return gr.skip()
-        rgb = np.ascontiguousarray(_limit(rgb, WEBCAM_MAX))
-        session = request.session_hash or "anonymous"
-        with self._lock:
-            buffer = self.webcams.setdefault(session, BurstBuffer(max(w.burst for w in catalog.CATALOG.values())))
-        buffer.push(rgb)
+            return gr.skip(), gr.skip()
+        session = self.webcams.session(request.session_hash or "anonymous")
         try:
-            enhanced = self.broadcaster.pool.enhance(model, buffer.burst())
+            out = session.enhance(np.ascontiguousarray(_limit(rgb, WEBCAM_MAX)), model, strength, exposure)
         except StreamerError as e:
             raise gr.Error(mask_credentials(str(e))) from e
-        return adjust(rgb, enhanced, strength, exposure)
+        return (gr.skip() if out is None else out), session.stats().line()
 
     # -- upload ---------------------------------------------------------------------------
     def enhance_file(self, path: str | None, model: str, progress=gr.Progress()):
@@ -200,16 +236,17 @@ class Page:
         session = request.session_hash or "anonymous"
         with self._lock:
             self.views.pop(session, None)
-            self.webcams.pop(session, None)
+            self._live_runs.pop(session, None)
+        self.webcams.forget(session)
 
 
-def build(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> gr.Blocks:
+def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> gr.Blocks:
     """The page; ``workdir`` (an existing folder the caller removes at exit) takes its temporary files."""
-    page = Page(cfg, broadcaster, workdir)
+    page = Page(cfg, broadcaster, webcams, workdir)
     models = list(catalog.CATALOG)
     with gr.Blocks(title="streamer: night video, enhanced", delete_cache=(60, 120)) as demo:
         gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")
-        with gr.Tab("Live"):
+        with gr.Tab("Live") as live_tab:
             with gr.Row():
                 model = gr.Dropdown(models, value=cfg.model, label="model (shared by everyone watching this source)",
                                     elem_id="model")
@@ -222,7 +259,7 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> gr.Block
                 before = gr.Image(label="before", format="jpeg", interactive=False, elem_id="before", buttons=["fullscreen"])
                 after = gr.Image(label="after", format="jpeg", interactive=False, elem_id="after", buttons=["fullscreen"])
             stats = gr.Markdown("starting…", elem_id="stats")
-        with gr.Tab("Webcam"):
+        with gr.Tab("Webcam") as cam_tab:
             gr.Markdown("Your own webcam, enhanced on this server (frames are not stored).")
             with gr.Row():
                 cam_model = gr.Dropdown(models, value=cfg.model, label="model", elem_id="cam-model")
@@ -233,7 +270,8 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> gr.Block
                                webcam_options=gr.WebcamOptions(mirror=False, constraints=WEBCAM_CONSTRAINTS))
                 cam_out = gr.Image(label="enhanced", format="jpeg", interactive=False, elem_id="cam-out",
                                    buttons=["fullscreen"])
-        with gr.Tab("Video file"):
+            cam_stats = gr.Markdown("", elem_id="cam-stats")
+        with gr.Tab("Video file") as file_tab:
             gr.Markdown("Upload a clip; get it back enhanced as H.264 MP4, every frame and timestamp kept, audio copied.")
             with gr.Row():
                 upload = gr.File(label="video", file_types=["video"], type="filepath", elem_id="upload")
@@ -244,13 +282,18 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> gr.Block
                 result_file = gr.File(label="download", interactive=False, elem_id="result-file")
             result_text = gr.Markdown(elem_id="result-text")
 
-        demo.load(page.live, [strength, exposure, view], [before, after, stats], show_progress="hidden",
-                  concurrency_limit=None, api_visibility="private")
+        live_inputs, live_outputs = [strength, exposure, view], [before, after, stats]
+        demo.load(page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None,
+                  api_visibility="private")
+        live_tab.select(page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None,
+                        api_visibility="private")
+        for tab in (cam_tab, file_tab):
+            tab.select(page.stop_live, None, None, show_progress="hidden", api_visibility="private")
         model.change(page.set_model, model, stats, show_progress="hidden", api_visibility="private")
         for control in (strength, exposure):
             control.change(page.set_adjust, [strength, exposure], None, show_progress="hidden", api_visibility="private")
         view.change(page.set_view, view, [before, after], show_progress="hidden", api_visibility="private")
-        cam.stream(page.webcam, [cam, cam_model, cam_strength, cam_exposure], cam_out, stream_every=0.05,
+        cam.stream(page.webcam, [cam, cam_model, cam_strength, cam_exposure], [cam_out, cam_stats], stream_every=WEBCAM_EVERY_S,
                    concurrency_limit=None, show_progress="hidden", api_visibility="private")
         go.click(page.enhance_file, [upload, file_model], [result_video, result_file, result_text], concurrency_limit=1,
                  api_visibility="private")

@@ -21,15 +21,17 @@ import gradio as gr
 import uvicorn
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
+from models.backends import BackendOptions
 from streamer.broadcast import Broadcaster, ChannelOptions
 from streamer.errors import ConfigError
 from streamer.serve import ServeConfig
-from web.app import CSS, build
+from streamer.webcam import WebcamService
+from web.app import CSS, HEAD, build
 
 log = logging.getLogger(__name__)
 
 
-def create_app(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> fastapi.FastAPI:
+def create_app(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> fastapi.FastAPI:
     app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     basic = HTTPBasic(auto_error=False)
 
@@ -42,11 +44,11 @@ def create_app(cfg: ServeConfig, broadcaster: Broadcaster, workdir: Path) -> fas
                 raise fastapi.HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Basic"})
         return {"channels": [dataclasses.asdict(s) for s in broadcaster.status()]}
 
-    page = build(cfg, broadcaster, workdir)
+    page = build(cfg, broadcaster, webcams, workdir)
     page.queue(default_concurrency_limit=None)
     return gr.mount_gradio_app(
         app, page, path="/", server_name=cfg.host, server_port=cfg.port, auth=cfg.auth, ssr_mode=False,
-        footer_links=["gradio"], run_history=False, show_error=True, css=CSS, mcp_server=False,
+        footer_links=["gradio"], run_history=False, show_error=True, css=CSS, head=HEAD, mcp_server=False,
     )
 
 
@@ -70,10 +72,12 @@ def _serve(cfg: ServeConfig, workdir: Path) -> None:
         model=cfg.model, backend=cfg.backend, device=cfg.device, threads=cfg.threads,
         open_timeout_s=cfg.open_timeout_s, read_timeout_s=cfg.read_timeout_s,
     ))
+    webcams = WebcamService(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
     try:
-        app = create_app(cfg, broadcaster, workdir)
+        app = create_app(cfg, broadcaster, webcams, workdir)
     except BaseException:
         broadcaster.close()
+        webcams.close()
         raise
     server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="streamer-web", daemon=True)
@@ -93,3 +97,4 @@ def _serve(cfg: ServeConfig, workdir: Path) -> None:
         server.should_exit = True
         thread.join(10.0)
         broadcaster.close()
+        webcams.close()
