@@ -13,7 +13,12 @@ slowest viewer) and display latency p50/p95 (worst = the highest), next to the p
 fps and model runs per second from ``/streamer/status`` (one model run per frame, whatever the
 viewer count) and the 1-minute load average (numbers taken under load are not the page's speed).
 
-    python benchmarks/bench_web.py [--seconds 20] [--viewers 1 5] [--source demo] [--no-save]
+With ``--webcam`` it also measures the Webcam tab: chromium's fake camera plays a generated
+clip whose frames carry their frame number in the same corner code; the page compares, at each
+enhanced picture it shows, the number on that picture with the number the camera shows now.
+The difference is the round trip (browser -> server -> model -> browser) in camera frames.
+
+    python benchmarks/bench_web.py [--seconds 20] [--viewers 1 5] [--webcam] [--source demo] [--no-save]
 
 Writes ``benchmarks/results/bench_web.{json,md}`` unless ``--no-save``.
 """
@@ -27,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -37,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import markdown_table, write_results  # noqa: E402
-from web.stamp import DECODE_JS  # noqa: E402
+from web.stamp import DECODE_JS, stamp  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -65,6 +71,35 @@ WATCH_JS = """(decode) => {
                                                       attributeFilter: ['src']});
   check();
 }"""
+
+
+# The fake camera: CAM_FRAMES frames at CAM_FPS (a 10 s loop), so lags up to 10 s are told apart.
+CAM_FPS, CAM_FRAMES, CAM_SIZE = 20, 200, (640, 480)
+
+CAM_WATCH_JS = """() => {
+  window.__cam = [];
+  const c = document.createElement('canvas'); c.width = 256; c.height = 8;
+  const g = c.getContext('2d', {willReadFrequently: true});
+  const read = (el, width) => {  // the corner code of a <video> or <img> of CAM_SIZE (scaled if shown smaller)
+    const s = width / CAM_WIDTH;
+    g.drawImage(el, 0, 0, 256 * s, 8 * s, 0, 0, 256, 8);
+    const d = g.getImageData(0, 0, 256, 8).data;
+    let v = 0;
+    for (let i = 0; i < 32; i++) v = v * 2 + (d[(4 * 256 + i * 8 + 4) * 4] > 127 ? 1 : 0);
+    return v;
+  };
+  let last = null;
+  const check = () => {
+    const video = document.querySelector('#cam video'), img = document.querySelector('#cam-out img');
+    if (!video || !video.videoWidth || !img || !img.src || img.src === last) return;
+    const src = last = img.src;
+    img.decode().then(() => {
+      if (img.src === src) window.__cam.push([performance.now(), read(video, video.videoWidth), read(img, img.naturalWidth)]);
+    }, () => {});
+  };
+  new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                      attributeFilter: ['src']});
+}""".replace("CAM_WIDTH", str(CAM_SIZE[0]))
 
 
 def free_port() -> int:
@@ -150,11 +185,66 @@ def measure(browser, url: str, viewers: int, seconds: float) -> dict:
     }
 
 
+def fake_camera(path: Path) -> Path:
+    """A Y4M clip for chromium's fake camera: a dark demo frame with the frame number in the corner code."""
+    import cv2
+
+    from streamer.sources.demo import DemoSource
+
+    w, h = CAM_SIZE
+    base = DemoSource(duration_s=1.0, width=w, height=h).render(0)
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{CAM_FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for i in range(CAM_FRAMES):
+            f.write(b"FRAME\n" + cv2.cvtColor(stamp(base, i), cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+def measure_webcam(playwright, url: str, seconds: float) -> dict:
+    """Round trip of the Webcam tab: camera frame now - camera frame on the enhanced picture shown."""
+    with tempfile.TemporaryDirectory(prefix="bench-web-cam-") as tmp:
+        clip = fake_camera(Path(tmp) / "camera.y4m")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            *FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.get_by_role("tab", name="Webcam").click()
+            page.get_by_text("Click to Access Webcam").click()
+            page.locator("#cam button", has_text="Record").click()
+            page.wait_for_selector("#cam-out img", timeout=120_000)
+            time.sleep(3.0)  # warm-up
+            page.evaluate(CAM_WATCH_JS)
+            time.sleep(seconds)
+            shown = page.evaluate("window.__cam")
+            stats_line = page.locator("#cam-stats").inner_text().strip().splitlines()[-1]
+            browser_dropped = page.evaluate("window.__streamer_dropped")
+        finally:
+            browser.close()
+    if len(shown) < 2:
+        raise SystemExit(f"the webcam tab showed {len(shown)} enhanced pictures in {seconds:g} s")
+    t = np.array([s[0] for s in shown])
+    lag_ms = (np.array([s[1] for s in shown]) - np.array([s[2] for s in shown])) % CAM_FRAMES * 1000 / CAM_FPS
+    return {
+        "frames_shown": len(shown),
+        "fps": (len(shown) - 1) / ((t[-1] - t[0]) / 1000),
+        "round_trip_ms_p50": float(np.percentile(lag_ms, 50)),
+        "round_trip_ms_p95": float(np.percentile(lag_ms, 95)),
+        "round_trip_ms_max": float(lag_ms.max()),
+        "resolution_ms": 1000 / CAM_FPS,
+        "uploads_dropped_in_browser": browser_dropped,
+        "server_stats_line": stats_line,
+        "load_average_1min": os.getloadavg()[0],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", default="demo")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
+    ap.add_argument("--webcam", action="store_true", help="also measure the Webcam tab with a stamped fake camera")
     ap.add_argument("--no-save", action="store_true", help="print the table only (a quick check, not results)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -163,6 +253,7 @@ def main() -> None:
     server = start_server(args.source, port)
     url = f"http://127.0.0.1:{port}/"
     results = []
+    webcam = None
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -172,6 +263,8 @@ def main() -> None:
                     time.sleep(4.0)  # let the pipeline be released between runs
             finally:
                 browser.close()
+            if args.webcam:
+                webcam = measure_webcam(p, url, args.seconds)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
@@ -182,12 +275,20 @@ def main() -> None:
     table = markdown_table(["viewers", "shown fps median", "worst viewer", "display latency p50 ms median",
                             "worst viewer", "p95 ms worst viewer", "pipeline fps", "model runs/s", "dropped/s", "backend",
                             "load avg"], rows)
+    if webcam is not None:
+        table += "\n\n" + markdown_table(
+            ["webcam tab", "shown fps", "round trip p50 ms", "p95 ms", "max ms", "uploads dropped in browser", "load avg"],
+            [["fake camera 640x480", f"{webcam['fps']:.1f}", f"{webcam['round_trip_ms_p50']:.0f}",
+              f"{webcam['round_trip_ms_p95']:.0f}", f"{webcam['round_trip_ms_max']:.0f}",
+              webcam["uploads_dropped_in_browser"], f"{webcam['load_average_1min']:.1f}"]])
+        table += f"\n\nserver: {webcam['server_stats_line']}; round trip resolution {webcam['resolution_ms']:.0f} ms"
     print(table)
     if not args.no_save:
         write_results("bench_web", {"source": args.source, "seconds": args.seconds, "viewers": args.viewers,
                                     "delivery": "generator yielding JPEG into gr.Image",
-                                    "browser": "chromium headless, one browser context per viewer"},
-                      results, table)
+                                    "browser": "chromium headless, one browser context per viewer",
+                                    "webcam": args.webcam},
+                      {"live": results, "webcam": webcam}, table)
 
 
 if __name__ == "__main__":
