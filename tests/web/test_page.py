@@ -193,7 +193,15 @@ def test_webcam_mode_streams_enhanced_frames_back(demo_server, chromium):
                                           r"zero-dce\+\+ on \w+", page.locator("#cam-stats").inner_text()),
                         30, "the webcam stats line")
         assert line
-        assert page.evaluate("typeof window.__streamer_dropped") == "number", "the webcam upload gate is not installed"
+        # The browser side: a frame posted while the previous one is still uploading is dropped, not queued.
+        gate = page.evaluate("""async () => {
+          const url = location.origin + '/gradio_api/stream/no-such-event', post = {method: 'POST', body: '{}'};
+          const before = window.__streamer_dropped;
+          const [first, second] = await Promise.all([fetch(url, post), fetch(url, post)]);
+          const third = await fetch(url, post);  // the first one has arrived: this one goes out
+          return [first.status, (await second.json()).msg, third.status, window.__streamer_dropped - before];
+        }""")
+        assert gate[1] == "dropped" and gate[3] == 1 and gate[0] == gate[2] != 200, gate
         page.get_by_role("tab", name="Live").click()
         wait_for(lambda: demo_server.status()["channels"], 30, "the live view to start again on the Live tab")
         src = pane_src(page, "after")
