@@ -18,6 +18,7 @@ turns them into three tabs:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import tempfile
 import threading
@@ -109,7 +110,8 @@ class Page:
         self.webcams = webcams
         self.shown_source = mask_credentials(cfg.source)
         self.views: dict[str, ViewSettings] = {}
-        self._live_runs: dict[str, int] = {}  # per tab: the live generator that should run (a newer one replaces it)
+        self._live_runs: dict[str, int | None] = {}  # per tab: the live generator that should run (a newer one replaces it)
+        self._run_ids = itertools.count(1)
         self._lock = threading.Lock()
         # Each shown picture is encoded once, whoever watches: (seq, pane, settings) -> JPEG path.
         # The server's work folder (removed when it exits) holds them and the enhanced uploads.
@@ -143,7 +145,7 @@ class Page:
         settings = self._view(session)
         settings.strength, settings.exposure, settings.view = strength, exposure, view
         with self._lock:
-            run = self._live_runs[session] = self._live_runs.get(session, 0) + 1
+            run = self._live_runs[session] = next(self._run_ids)
         try:
             sub = self.broadcaster.subscribe(self.cfg.source)
         except StreamerError as e:
@@ -180,7 +182,7 @@ class Page:
     def stop_live(self, request: gr.Request) -> None:
         """This tab left the Live tab: its live generator ends (and the pipeline, if nobody else watches)."""
         with self._lock:
-            self._live_runs[request.session_hash or "anonymous"] = -1
+            self._live_runs[request.session_hash or "anonymous"] = None
 
     def set_model(self, model: str) -> str:
         channel = self.broadcaster.channel(self.cfg.source)
