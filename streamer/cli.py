@@ -71,6 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--wait-for-source", action="store_true",
                    help="live streams: keep retrying a stream that cannot be opened at start (default: fail)")
 
+    w = sub.add_parser("serve", help="a live web page: before/after of a source, your webcam, video upload")
+    w.add_argument("--source", default="demo",
+                   help="what the live view shows: camera index (0), rtsp:// or http:// URL, a video file (looped), or 'demo'")
+    w.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
+    w.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
+    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    w.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=7860)
+    w.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed to listen beyond loopback)")
+    w.add_argument("--insecure-no-auth", action="store_true",
+                   help="listen beyond loopback WITHOUT a password: anyone who reaches the port can watch")
+    w.add_argument("--open-timeout", type=_positive_float, default=10.0, help="seconds to connect to a stream")
+    w.add_argument("--read-timeout", type=_positive_float, default=5.0, help="seconds to wait for stream data")
+    w.add_argument("--stamp-frames", action="store_true",
+                   help="draw the capture time into each enhanced frame's corner (for benchmarks/bench_web.py)")
+
     sub.add_parser("models", help="list models and the backends available here")
 
     t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference)")
@@ -164,6 +181,26 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     return 130 if stats.interrupted else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from streamer.serve import ServeConfig, parse_auth
+
+    cfg = ServeConfig(
+        source=args.source, model=args.model, backend=args.backend, device=args.device, threads=args.threads,
+        host=args.host, port=args.port, auth=parse_auth(args.auth) if args.auth else None,
+        insecure_no_auth=args.insecure_no_auth, open_timeout_s=args.open_timeout, read_timeout_s=args.read_timeout,
+        stamp_frames=args.stamp_frames,
+    )
+    try:
+        from web.server import serve
+    except ImportError as e:
+        raise ConfigError(f"the web view needs gradio: pip install 'streamer[web]' ({e.name} is missing)") from e
+    try:
+        serve(cfg)
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from models import backends, catalog
 
@@ -221,7 +258,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"enhance": cmd_enhance, "models": cmd_models, "train": cmd_train, "export": cmd_export}
+COMMANDS = {"enhance": cmd_enhance, "serve": cmd_serve, "models": cmd_models, "train": cmd_train, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from models import backends, catalog
 from streamer.config import EnhanceConfig
@@ -35,7 +36,9 @@ def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
     return weights, backend
 
 
-def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
+def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
+                on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
+    """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
     weights, backend_name = resolve_weights(cfg)
     sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio)
     backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads))
@@ -65,7 +68,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
         progress = Progress(total if not live else None, enabled=None if show_progress else False)
         pipeline = Pipeline(
             source, backend, sink, PipelineConfig(live=live, duration_s=cfg.duration_s),
-            on_frame=lambda s: progress.update(s.frames_written, s.dropped),
+            on_frame=lambda s: _report(progress, on_progress, s, total if not live else None),
         )
         try:
             stats = pipeline.run()
@@ -81,3 +84,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
     log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output.resolve(),
              stats.elapsed_s, stats.fps, dropped, latency)
     return stats
+
+
+def _report(progress: Progress, on_progress: Callable[[int, int | None], None] | None, stats: RunStats,
+            total: int | None) -> None:
+    progress.update(stats.frames_written, stats.dropped)
+    if on_progress is not None:
+        on_progress(stats.frames_written, total)
