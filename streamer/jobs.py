@@ -38,7 +38,8 @@ def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
 def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
     weights, backend_name = resolve_weights(cfg)
     sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio)
-    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads))
+    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads,
+                                                                                       exact=cfg.exact))
     source = open_source(
         cfg.input,
         SourceOptions(

@@ -31,10 +31,13 @@ AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda``; ``threads`` 0 lets the runtime pick."""
+    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda``; ``threads`` 0 lets the runtime pick;
+    ``exact`` runs every curve iteration at full resolution even where a faster, table-based path
+    exists (Zero-DCE++ on CPUs, see :mod:`models.curve_lut`)."""
 
     device: str = "auto"
     threads: int = 0
+    exact: bool = False
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
