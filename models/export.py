@@ -30,14 +30,16 @@ class FrameModel(nn.Module):
     """Wrap a curve network for uint8 frames.
 
     ``forward(frames)``: (T, H, W, 3) uint8 RGB -> (H, W, 3) uint8 RGB, enhancing the newest frame.
+    ``dtype`` is the compute precision (float16 only on CUDA, with ``net.half()``; exports use float32).
     """
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.net = net
+        self.dtype = dtype
 
     def forward(self, frames: Tensor) -> Tensor:
-        x = frames[-1:].permute(0, 3, 1, 2).float() * (1.0 / 255.0)
+        x = frames[-1:].permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0)
         y, _ = self.net(x)
         # +0.5 then truncating cast == round-half-up, identically in torch and ONNX.
         return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)

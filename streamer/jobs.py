@@ -6,6 +6,7 @@ import dataclasses
 import logging
 
 from models import backends, catalog
+from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
 from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
@@ -37,9 +38,11 @@ def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
 
 def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
     weights, backend_name = resolve_weights(cfg)
-    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio)
     backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads,
                                                                                        exact=cfg.exact))
+    # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
+    encoder = pick_encoder(prefer_gpu=backend.device == "cuda")
+    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio, encoder=encoder)
     source = open_source(
         cfg.input,
         SourceOptions(

@@ -38,10 +38,15 @@ class BackendOptions:
     device: str = "auto"
     threads: int = 0
     exact: bool = False
+    # GPU only: ``auto`` is FP16 on CUDA (FP32 on CPUs); ``compile`` runs torch.compile with CUDA graphs.
+    precision: str = "auto"
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        if self.precision not in ("auto", "fp16", "fp32"):
+            raise ConfigError(f"precision must be auto, fp16 or fp32, not {self.precision!r}")
         if self.threads < 0:
             raise ConfigError("threads must be 0 (automatic) or positive")
 

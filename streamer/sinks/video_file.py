@@ -21,6 +21,7 @@ import av
 import cv2
 import numpy as np
 
+from streamer.codecs import encoder_options
 from streamer.errors import SinkError
 from streamer.frame import Frame, StreamInfo
 
@@ -98,10 +99,10 @@ class VideoFileSink:
         try:
             self._container = av.open(str(self._tmp), "w")
             rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else Fraction(30)
-            stream = self._container.add_stream("libx264", rate=rate)
+            stream = self._container.add_stream(options.encoder, rate=rate)
             stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
             stream.codec_context.time_base = info.time_base
-            stream.options = {"crf": str(options.crf), "preset": options.preset}
+            stream.options = encoder_options(options.encoder, options.crf, options.preset)
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {path}: {e}") from e
