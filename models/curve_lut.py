@@ -80,18 +80,21 @@ class CurveLUT:
         self.table = curve_table(iterations, levels)
         self._row_scale = np.float32((levels - 1) / 2.0)
         self._shape: tuple[int, int, int] | None = None
-        self._map_x: np.ndarray | None = None
+        self._map_x = self._map_y = np.empty(0, np.float32)
 
     def apply(self, rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
         """rgb (H, W, 3) uint8 RGB; alphas (1, 3, h, w) float32 in [-1, 1] -> (H, W, 3) uint8 RGB."""
         height, width, _ = rgb.shape
         # Table rows are linear in alpha, so scaling before the (linear) upsampling is exact.
         rows_small = np.ascontiguousarray(((alphas[0] + 1.0) * self._row_scale).transpose(1, 2, 0))
-        rows = cv2.resize(rows_small, (width, height), interpolation=cv2.INTER_LINEAR)
         shape = _flat_shape(height * width * 3, width * 3)
         if self._shape != rgb.shape:
-            self._shape, self._map_x = rgb.shape, np.empty(shape, np.float32)
+            # Reused between frames: a fresh 11 MB float map per 720p frame costs page faults.
+            self._shape = rgb.shape
+            self._map_x = np.empty(shape, np.float32)
+            self._map_y = np.empty((height, width, 3), np.float32)
+        cv2.resize(rows_small, (width, height), dst=self._map_y, interpolation=cv2.INTER_LINEAR)
         np.copyto(self._map_x, rgb.reshape(shape), casting="unsafe")
-        out = cv2.remap(self.table, self._map_x, rows.reshape(shape), cv2.INTER_NEAREST,
+        out = cv2.remap(self.table, self._map_x, self._map_y.reshape(shape), cv2.INTER_NEAREST,
                         borderMode=cv2.BORDER_REPLICATE)
         return out.reshape(height, width, 3)
