@@ -54,6 +54,27 @@ def illumination_smoothness(alphas: Tensor) -> Tensor:
     return 2.0 * (dh + dw) / b
 
 
+def ssim(x: Tensor, y: Tensor, window: int = 7) -> Tensor:
+    """Mean SSIM of two NCHW images in [0, 1]: uniform ``window`` and constants as scikit-image uses them.
+
+    The validation numbers are quoted with ``skimage.metrics.structural_similarity`` (7x7 uniform
+    window, sample covariance, K1=0.01, K2=0.03); this is the same measure, differentiable.
+    """
+    c1, c2 = 0.01**2, 0.03**2
+    n = window * window
+    cov_norm = n / (n - 1)
+
+    def mean(t: Tensor) -> Tensor:
+        return F.avg_pool2d(t, window, stride=1)
+
+    ux, uy = mean(x), mean(y)
+    vx = cov_norm * (mean(x * x) - ux * ux)
+    vy = cov_norm * (mean(y * y) - uy * uy)
+    vxy = cov_norm * (mean(x * y) - ux * uy)
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    return s.mean()
+
+
 def zero_reference_loss(
     enhanced: Tensor,
     low: Tensor,

@@ -16,17 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from models import zero_dce
 from models.checkpoint import build_network, load_checkpoint, save_checkpoint
 from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
-from models.losses import zero_reference_loss
+from models.losses import ssim, zero_reference_loss
 
 log = logging.getLogger(__name__)
 
 FREEZE_CHOICES = ("none", "all-but-last")
 LR_SCHEDULES = ("constant", "cosine")
+PAIRED_MATCH = ("gain", "gamma")
 # The reference code's illumination-smoothness weights.
 DEFAULT_TV_WEIGHT = {"zero-dce": 200.0, "zero-dce++": 1600.0}
 
@@ -59,6 +61,8 @@ class TrainConfig:
     pairs: tuple[Path, Path] | None = None
     paired_weight: float = 0.0
     paired_match_brightness: bool = False
+    paired_match: str = "gain"
+    paired_ssim_weight: float = 0.0
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -77,6 +81,8 @@ class TrainConfig:
             raise ConfigError(f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
         if self.freeze != "none" and self.init is None:
             raise ConfigError("--freeze needs --init CKPT: there is nothing to keep frozen otherwise")
+        if self.paired_match not in PAIRED_MATCH:
+            raise ConfigError(f"--paired-match must be one of {', '.join(PAIRED_MATCH)}, not {self.paired_match!r}")
         if self.train_scale is not None and self.train_scale <= 0:
             raise ConfigError("--train-scale must be positive")
         for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every", "exposure_patch"):
@@ -84,14 +90,34 @@ class TrainConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
         if (self.val_low is None) != (self.val_high is None):
             raise ConfigError("--val-low and --val-high go together")
-        if (self.pairs is None) != (self.paired_weight == 0.0):
-            raise ConfigError("--pairs LOW HIGH and a positive --paired-weight go together")
+        if (self.pairs is None) != (self.paired_weight == 0.0 and self.paired_ssim_weight == 0.0):
+            raise ConfigError("--pairs LOW HIGH and a positive --paired-weight or --paired-ssim-weight go together")
         if not 0.0 < self.exposure_level < 1.0:
             raise ConfigError("--exposure-level must be between 0 and 1")
 
     @property
     def effective_tv_weight(self) -> float:
         return DEFAULT_TV_WEIGHT[self.arch] if self.tv_weight is None else self.tv_weight
+
+
+def match_brightness(target: Tensor, output: Tensor, mode: str = "gain") -> Tensor:
+    """``target`` brought to the mean brightness of ``output``, image by image (NCHW in [0, 1]).
+
+    ``gain`` scales it (``t * k``); ``gamma`` raises it to a power (``t ** g``, found by bisection),
+    which moves the mid-tones and keeps black and white where they are.
+    """
+    want = output.mean((1, 2, 3), keepdim=True)
+    if mode == "gain":
+        return target * (want / target.mean((1, 2, 3), keepdim=True).clamp_min(1e-3))
+    t = target.clamp(1e-4, 1.0)
+    lo = torch.full_like(want, -4.0)  # log2 of the exponent: from 1/16 to 16
+    hi = torch.full_like(want, 4.0)
+    for _ in range(24):
+        mid = (lo + hi) / 2
+        brighter = (t ** torch.exp2(mid)).mean((1, 2, 3), keepdim=True) > want  # a larger exponent darkens
+        lo = torch.where(brighter, mid, lo)
+        hi = torch.where(brighter, hi, mid)
+    return t ** torch.exp2((lo + hi) / 2)
 
 
 def evaluate_pairs(net: torch.nn.Module, split: PairSplit, scale: int | None = None) -> dict[str, float]:
@@ -219,15 +245,20 @@ def train(cfg: TrainConfig) -> dict:
             w_col=cfg.color_weight,
             w_tv=cfg.effective_tv_weight,
         )
-        if cfg.paired_weight and has.any():
+        if cfg.pairs is not None and has.any():
             y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
             e = enhanced[torch.from_numpy(has)]
             if cfg.paired_match_brightness:
                 # Pairs teach contrast and colour only; the exposure level stays the zero-reference E.
-                y = y * (e.mean((1, 2, 3), keepdim=True) / y.mean((1, 2, 3), keepdim=True).clamp_min(1e-3)).detach()
-            l1 = cfg.paired_weight * (e - y).abs().mean()
-            loss = loss + l1
-            parts["l1"] = float(l1.detach())
+                y = match_brightness(y, e.detach(), cfg.paired_match)
+            if cfg.paired_weight:
+                l1 = cfg.paired_weight * (e - y).abs().mean()
+                loss = loss + l1
+                parts["l1"] = float(l1.detach())
+            if cfg.paired_ssim_weight:
+                dssim = cfg.paired_ssim_weight * (1.0 - ssim(e, y))
+                loss = loss + dssim
+                parts["ssim"] = float(dssim.detach())
         for group in opt.param_groups:
             group["lr"] = learning_rate(step)
         opt.zero_grad(set_to_none=True)

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-audio", action="store_true", help="do not copy the audio track")
     e.add_argument("--open-timeout", type=_positive_float, default=10.0, help="seconds to connect to a stream")
     e.add_argument("--read-timeout", type=_positive_float, default=5.0, help="seconds to wait for stream data")
+    e.add_argument("--no-reconnect", action="store_true", help="live streams: end the recording at the first outage")
+    e.add_argument("--reconnect-max-delay", type=_positive_float, default=10.0,
+                   help="live streams: longest wait between reconnect attempts, s (backoff from 0.5 s; default 10)")
+    e.add_argument("--wait-for-source", action="store_true",
+                   help="live streams: keep retrying a stream that cannot be opened at start (default: fail)")
 
     sub.add_parser("models", help="list models and the backends available here")
 
@@ -97,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--paired-weight", type=float, default=0.0, help="weight of the L1 term on --pairs (0: off)")
     t.add_argument("--paired-match-brightness", action="store_true",
                    help="scale each normal-light image to the output's mean first: pairs teach contrast and colour, not exposure")
+    t.add_argument("--paired-match", choices=("gain", "gamma"), default="gain",
+                   help="how --paired-match-brightness brings a pair to the output's brightness (default gain)")
+    t.add_argument("--paired-ssim-weight", type=float, default=0.0,
+                   help="weight of a 1-SSIM term on --pairs (structure; 0: off)")
     t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
     t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
     t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")
@@ -152,6 +161,9 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         copy_audio=not args.no_audio,
         open_timeout_s=args.open_timeout,
         read_timeout_s=args.read_timeout,
+        reconnect=not args.no_reconnect,
+        reconnect_max_delay_s=args.reconnect_max_delay,
+        wait_for_source=args.wait_for_source,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0

@@ -28,6 +28,9 @@ class EnhanceConfig:
     copy_audio: bool = True
     open_timeout_s: float = 10.0
     read_timeout_s: float = 5.0
+    reconnect: bool = True
+    reconnect_max_delay_s: float = 10.0
+    wait_for_source: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

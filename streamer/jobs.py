@@ -12,7 +12,7 @@ from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
 from streamer.sinks import SinkOptions, open_sink
-from streamer.sources import SourceOptions, open_source
+from streamer.sources import ReconnectPolicy, SourceOptions, open_source
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True) -> RunStats:
             open_timeout_s=cfg.open_timeout_s,
             read_timeout_s=cfg.read_timeout_s,
             demo_duration_s=cfg.duration_s or 10.0,
+            reconnect=ReconnectPolicy(enabled=cfg.reconnect, max_delay_s=cfg.reconnect_max_delay_s,
+                                      wait_for_source=cfg.wait_for_source),
+            live_duration_s=cfg.duration_s,
         ),
     )
     try:

@@ -180,6 +180,10 @@ class Pipeline:
             self._in.close()
             self._out.close()
             writer.join()
+            reader.join(timeout=0.5)
+            stop = getattr(self.source, "stop", None)  # a source that can be woken from another thread
+            if reader.is_alive() and stop is not None:
+                stop()  # e.g. a reconnecting stream waiting out an outage
             reader.join(timeout=5.0)
             self.stats.dropped = self._in.dropped + self._out.dropped
             self.stats.elapsed_s = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""H.264 video files through PyAV: every frame with its own timestamp, audio copied.
+"""H.264 video files through PyAV: every frame with its own timestamp, audio, subtitles and data copied.
 
 The file is written under a temporary name beside the output (``NAME.partial.SUFFIX``) and
 renamed when closed, so a killed job never leaves a broken file under the final name; a job
@@ -6,11 +6,13 @@ that is interrupted but closes normally still gets a playable file of what was d
 
 Audio is copied packet by packet, without re-encoding, from the input file: a second demuxer
 reads it and its packets are interleaved by time with the video as frames are written; audio
-past the last written frame is cut.
+past the last written frame is cut. Subtitle and data streams (a dashcam's GPS track) are copied
+the same way when the output container can hold them; those it cannot are named in a warning.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Iterator
@@ -35,20 +37,20 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
-class _AudioCopy:
-    """Copies the first audio stream of ``source`` into ``container`` as time advances."""
+class _StreamCopy:
+    """Copies ``streams`` of ``source`` (audio, subtitles, data) into ``container`` as time advances."""
 
-    def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer) -> None:
+    def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer,
+                 streams: list[av.stream.Stream]) -> None:
         self._input = source
-        in_stream = source.streams.audio[0]
-        self._stream = container.add_stream_from_template(in_stream)
-        self._packets: Iterator[av.Packet] = self._input.demux(in_stream)
+        self._streams = {s.index: container.add_stream_from_template(s) for s in streams}
+        self._packets: Iterator[av.Packet] = self._input.demux(*streams)
         self._held: av.Packet | None = None
         self._container = container
         self.packets = 0
 
     def mux_until(self, t_s: float) -> None:
-        """Mux every audio packet that starts before ``t_s`` seconds."""
+        """Mux every copied packet that starts before ``t_s`` seconds."""
         while True:
             packet = self._held or self._next()
             self._held = None
@@ -57,7 +59,7 @@ class _AudioCopy:
             if float(packet.pts * packet.time_base) >= t_s:
                 self._held = packet
                 return
-            packet.stream = self._stream
+            packet.stream = self._streams[packet.stream.index]
             self._container.mux(packet)
             self.packets += 1
 
@@ -107,21 +109,31 @@ class VideoFileSink:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {path}: {e}") from e
         self._stream = stream
-        self._audio: _AudioCopy | None = None
-        if options.copy_audio and info.media_path is not None:
-            self._audio = self._open_audio(info.media_path)
+        self._audio: _StreamCopy | None = None  # audio, subtitle and data packets copied from the input
+        if info.media_path is not None:
+            self._audio = self._open_audio(info.media_path, options.copy_audio)
         self.frames = 0
         self._last_pts: int | None = None
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
+        self._scaled_from: tuple[int, int] | None = None
 
-    def _open_audio(self, media: Path) -> _AudioCopy | None:
+    def _open_audio(self, media: Path, copy_audio: bool) -> _StreamCopy | None:
         try:
             source = av.open(str(media))
-            if not source.streams.audio:
+            streams = [source.streams.audio[0]] if copy_audio and source.streams.audio else []
+            fmt = self._container.format.name.split(",")[0]
+            for s in source.streams:
+                if s.type in ("subtitle", "data"):
+                    if _fits(media, s.index, fmt):
+                        streams.append(s)
+                    else:
+                        log.warning("%s stream %d (%s) of %s is not copied: %s files cannot hold it",
+                                    s.type, s.index, getattr(s.codec_context, "name", None) or "unknown codec", media, fmt)
+            if not streams:
                 source.close()
                 return None
-            return _AudioCopy(source, self._container)
+            return _StreamCopy(source, self._container, streams)
         except (av.FFmpegError, ValueError) as e:
             log.warning("audio of %s is not copied: %s", media, e)
             return None
@@ -133,7 +145,7 @@ class VideoFileSink:
             pts = self._last_pts + 1
         self._last_pts = pts
         if rgb.shape[0] != self._h or rgb.shape[1] != self._w:
-            rgb = np.ascontiguousarray(rgb[: self._h, : self._w])
+            rgb = self._fit(rgb)
         vf = _yuv420p(rgb)
         vf.pts = pts
         vf.time_base = self._time_base
@@ -147,6 +159,21 @@ class VideoFileSink:
             raise SinkError(f"writing {self.path} failed: {e}") from e
         self.frames += 1
         self._end_s = t_s + self._frame_s
+
+    def _fit(self, rgb: np.ndarray) -> np.ndarray:
+        """The file's frame size: drop an odd last row/column, scale a frame of another size.
+
+        A live camera may come back from an outage at another resolution; the file keeps its own.
+        """
+        h, w = rgb.shape[:2]
+        if h - self._h in (0, 1) and w - self._w in (0, 1):
+            return np.ascontiguousarray(rgb[: self._h, : self._w])
+        if (h, w) != self._scaled_from:
+            log.warning("frames are now %dx%d: scaled to the file's %dx%d", w, h, self._w, self._h)
+            self._scaled_from = (h, w)
+        scaled = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+            width=self._w, height=self._h)
+        return scaled.to_ndarray(format="rgb24")
 
     def close(self, complete: bool = True) -> None:
         """Flush the encoder, finish the file and move it to its final name.
@@ -169,3 +196,25 @@ class VideoFileSink:
         os.replace(self._tmp, self.path)
         if not complete:
             log.warning("interrupted: %s holds the %d frames done so far", self.path, self.frames)
+
+
+def _fits(media: Path, index: int, fmt: str) -> bool:
+    """Whether a ``fmt`` file can hold a copy of stream ``index`` of ``media``.
+
+    Tried for real on a throwaway in-memory file: header, one packet and trailer, since some
+    muxers accept a stream's header and refuse it only when the file is finished.
+    """
+    with av.open(str(media)) as source:
+        stream = source.streams[index]
+        probe = av.open(io.BytesIO(), "w", format=fmt)
+        try:
+            out = probe.add_stream_from_template(stream)
+            for packet in source.demux(stream):
+                if packet.pts is not None and packet.size:
+                    packet.stream = out
+                    probe.mux(packet)
+                    break
+            probe.close()
+            return True
+        except (av.FFmpegError, ValueError, TypeError, NotImplementedError):
+            return False

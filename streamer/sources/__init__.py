@@ -14,9 +14,10 @@ from typing import Protocol
 from models.data import IMAGE_SUFFIXES
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.reconnect import ReconnectPolicy
 from streamer.urls import is_url, mask_credentials
 
-__all__ = ["IMAGE_SUFFIXES", "Source", "SourceOptions", "open_source", "source_kind"]
+__all__ = ["IMAGE_SUFFIXES", "ReconnectPolicy", "Source", "SourceOptions", "open_source", "source_kind"]
 
 
 class Source(Protocol):
@@ -31,12 +32,18 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """Capture settings: network timeouts in seconds, demo length and pacing."""
+    """Capture settings: network timeouts in seconds, demo length and pacing.
+
+    Network streams reconnect after an outage as ``reconnect`` says; ``live_duration_s`` (capture
+    clock) ends a stream that is still down when the recording's time is up.
+    """
 
     open_timeout_s: float = 10.0
     read_timeout_s: float = 5.0
     demo_duration_s: float = 10.0
     demo_realtime: bool = False
+    reconnect: ReconnectPolicy = ReconnectPolicy()
+    live_duration_s: float | None = None
 
 
 def source_kind(spec: str) -> str:
@@ -68,8 +75,12 @@ def open_source(spec: str, options: SourceOptions = SourceOptions()) -> Source:
         return CameraSource(int(spec))
     if kind == "url":
         from streamer.sources.network import NetworkSource
+        from streamer.sources.reconnect import ReconnectingSource
 
-        return NetworkSource(spec, options.open_timeout_s, options.read_timeout_s)
+        return ReconnectingSource(
+            lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
+            description=mask_credentials(spec), policy=options.reconnect, stop_after_s=options.live_duration_s,
+        )
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"input not found: {mask_credentials(spec)} (check the path, or use 'demo' for the built-in scene)")

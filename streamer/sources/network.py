@@ -28,6 +28,10 @@ class NetworkSource:
 
     ``open_timeout_s`` bounds connecting and probing, ``read_timeout_s`` each read; a server
     that never answers fails within the open timeout with one line naming the (masked) URL.
+    After the stream ends, ``end_reason`` says why (masked), for the reconnect log. ``finite`` is
+    true for a stream with a known duration (a file served over HTTP): its end is not an outage.
+
+    One connection only: :class:`~streamer.sources.reconnect.ReconnectingSource` reopens it.
     """
 
     def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float) -> None:
@@ -55,7 +59,11 @@ class NetworkSource:
             live=True,
             description=shown,
         )
+        self.finite = self._container.duration is not None
+        self.end_reason: str | None = None
         self._start_ns: int | None = None
+        self._read_timeout_s = read_timeout_s
+        self._last_ns = time.monotonic_ns()
         self._index = 0
 
     def read(self) -> Frame | None:
@@ -64,12 +72,24 @@ class NetworkSource:
         except StopIteration:
             if self._index == 0:
                 raise SourceError(f"stream {self.info.description} ended before sending a frame") from None
+            self.end_reason = "the stream ended"
             return None
         except (av.FFmpegError, OSError) as e:
             if self._index == 0:
                 raise SourceError(f"stream {self.info.description} sent no decodable video: {mask_credentials(str(e))}") from e
+            stalled_s = (time.monotonic_ns() - self._last_ns) / 1e9
+            self.end_reason = (f"no data for {stalled_s:.1f} s: read timeout" if stalled_s >= 0.9 * self._read_timeout_s
+                               else mask_credentials(getattr(e, "strerror", None) or str(e) or type(e).__name__))
             return None
         now = time.monotonic_ns()
+        stalled_s = (now - self._last_ns) / 1e9
+        if self._index > 0 and stalled_s >= self._read_timeout_s:
+            # After a read timeout FFmpeg first hands out the frame its parser still held and only
+            # reports the error on the next read, one more timeout later: a frame this late means
+            # the connection is gone, and it would carry a wrong capture time anyway.
+            self.end_reason = f"no data for {stalled_s:.1f} s: read timeout"
+            return None
+        self._last_ns = now
         if self._start_ns is None:
             self._start_ns = now
         elapsed_us = (now - self._start_ns) // 1000

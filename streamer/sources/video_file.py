@@ -32,6 +32,9 @@ class VideoFileSource:
             self._container.close()
             raise SourceError(f"{path} has no video stream")
         stream = self._container.streams.video[0]
+        if stream.codec_context is None:  # e.g. a damaged index that names no known codec
+            self._container.close()
+            raise SourceError(f"{path} has a video stream in an unknown format; the file is damaged or not supported")
         stream.thread_type = "AUTO"
         self._stream = stream
         ctx = stream.codec_context

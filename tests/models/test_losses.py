@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -44,3 +45,18 @@ def test_total_loss_has_gradients_and_parts() -> None:
     total.backward()
     assert set(parts) == {"spa", "exp", "col", "tv"}
     assert x.grad is not None and a.grad is not None
+
+
+def test_ssim_is_the_validation_measure() -> None:
+    """The differentiable SSIM equals scikit-image's, which the validation numbers are quoted with."""
+    metrics = pytest.importorskip("skimage.metrics")
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    test = np.clip(truth * 0.7 + rng.normal(0, 20, truth.shape), 0, 255).astype(np.uint8)
+    expected = metrics.structural_similarity(truth, test, data_range=255, channel_axis=2)
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a).permute(2, 0, 1)[None].double() / 255.0
+
+    assert float(losses.ssim(t(truth), t(test))) == pytest.approx(expected, abs=1e-9)
+    assert float(losses.ssim(t(truth), t(truth))) == pytest.approx(1.0)

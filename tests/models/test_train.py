@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -83,6 +84,16 @@ def test_invalid_settings_are_config_errors(image_dirs, tmp_path: Path) -> None:
         config("retinex", low, tmp_path / "x.pt")
     with pytest.raises(ConfigError, match="not found"):
         train(config("zero-dce", tmp_path / "missing", tmp_path / "x.pt"))
+    with pytest.raises(ConfigError, match="go together"):
+        config("zero-dce", low, tmp_path / "x.pt", pairs=(low, low))
+
+
+def test_a_paired_ssim_term_alone_is_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
+    low, high = image_dirs
+    with caplog.at_level(logging.INFO, logger="models.train"):
+        train(config("zero-dce++", low, tmp_path / "s.pt", pairs=(low, high), paired_ssim_weight=5.0))
+    parts = [r.args[3] for r in caplog.records if r.msg.startswith("step %d/%d loss")]
+    assert parts and all("ssim" in p and "l1" not in p and 0.0 <= p["ssim"] <= 10.0 for p in parts)
 
 
 def test_train_command_runs(image_dirs, tmp_path: Path) -> None:
@@ -110,3 +121,21 @@ def test_cosine_schedule_is_accepted_and_unknown_ones_are_not(image_dirs, tmp_pa
     assert train(config("zero-dce++", low, tmp_path / "c.pt", lr_schedule="cosine", steps=2))["step"] == 2
     with pytest.raises(ConfigError, match="lr-schedule"):
         config("zero-dce++", low, tmp_path / "c.pt", lr_schedule="step")
+
+
+@pytest.mark.parametrize("mode", ["gain", "gamma"])
+def test_match_brightness_brings_a_pair_to_the_outputs_mean(mode: str) -> None:
+    from models.train import match_brightness
+
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 3, 16, 16, generator=g) ** 2
+    output = torch.rand(2, 3, 16, 16, generator=g) * torch.tensor([0.4, 0.9]).view(2, 1, 1, 1)
+    matched = match_brightness(target, output, mode)
+    assert torch.allclose(matched.mean((1, 2, 3)), output.mean((1, 2, 3)), atol=1e-4)
+    # Both are monotonic changes of the pair: no new structure.
+    order = target.flatten(1).argsort()
+    assert (matched.flatten(1).gather(1, order).diff() >= 0).all()
+    if mode == "gamma":  # a power keeps white where it is
+        white = torch.ones(1, 3, 2, 2)
+        white[..., 0, 0] = 0.2
+        assert match_brightness(white, torch.full((1, 3, 2, 2), 0.3), mode).amax() == pytest.approx(1.0)

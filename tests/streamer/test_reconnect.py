@@ -1,0 +1,106 @@
+"""The reconnect policy, and the reconnecting source against a real loopback stream that ends."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from streamer.errors import ConfigError, SourceError
+from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.sources.reconnect import ReconnectingSource
+from tests.conftest import REPO, free_port
+from tests.streamer.stream_server import is_listening
+
+
+def test_backoff_grows_is_capped_and_jittered() -> None:
+    policy = ReconnectPolicy(initial_delay_s=0.5, max_delay_s=4.0, factor=2.0, jitter=0.2)
+    delays = policy.delays(random.Random(0))
+    got = [next(delays) for _ in range(8)]
+    nominal = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    for d, n in zip(got, nominal, strict=True):
+        assert 0.8 * n <= d <= 1.2 * n
+    assert len({round(d / n, 6) for d, n in zip(got, nominal, strict=True)}) > 1  # jittered, not lockstep
+    exact = ReconnectPolicy(jitter=0.0, max_delay_s=3.0).delays()
+    assert [next(exact) for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize("kwargs", [{"initial_delay_s": 0}, {"max_delay_s": 0.1}, {"factor": 0.5}, {"jitter": 1.0}])
+def test_bad_policy_is_a_config_error(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        ReconnectPolicy(**kwargs)
+
+
+@pytest.fixture
+def ending_stream() -> str:
+    """A real MPEG-TS stream on loopback that serves one client for 1.5 s and is then gone for good."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc/net/tcp to see when the server listens")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tests.streamer.stream_server", str(port), "1.5"], cwd=REPO)
+    deadline = time.monotonic() + 30
+    while not is_listening(port):
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("the test stream server did not start")
+        time.sleep(0.02)
+    yield f"tcp://127.0.0.1:{port}"
+    server.kill()
+    server.wait()
+
+
+def read_all(source) -> list:
+    frames = []
+    while (frame := source.read()) is not None:
+        frames.append(frame)
+    return frames
+
+
+def test_an_outage_that_outlasts_the_duration_ends_the_stream_on_time(ending_stream: str) -> None:
+    policy = ReconnectPolicy(initial_delay_s=0.2, max_delay_s=0.5)
+    source = open_source(ending_stream, SourceOptions(reconnect=policy, live_duration_s=4.0))
+    assert isinstance(source, ReconnectingSource)
+    t0 = time.monotonic()
+    frames = read_all(source)
+    elapsed = time.monotonic() - t0
+    source.close()
+    assert 3.0 < elapsed < 6.0  # kept trying until the duration, then ended without a frame more
+    assert len(frames) >= 20
+    assert [f.index for f in frames] == list(range(len(frames)))
+    (outage,) = source.outages
+    assert outage.attempts >= 3  # connection refused, again and again
+    assert "ended" in outage.reason
+
+
+def test_close_from_another_thread_ends_a_reconnect_wait(ending_stream: str) -> None:
+    source = open_source(ending_stream, SourceOptions(reconnect=ReconnectPolicy(initial_delay_s=5.0, max_delay_s=5.0)))
+    first = source.read()
+    assert first is not None and first.pts_s == 0.0
+    closer = threading.Timer(3.0, source.close)
+    closer.start()
+    t0 = time.monotonic()
+    read_all(source)
+    assert time.monotonic() - t0 < 4.5  # woke up at close(), not after the 5 s backoff
+    closer.join()
+
+
+def test_no_reconnect_ends_at_the_first_outage(ending_stream: str) -> None:
+    source = open_source(ending_stream, SourceOptions(reconnect=ReconnectPolicy(enabled=False)))
+    t0 = time.monotonic()
+    frames = read_all(source)
+    source.close()
+    assert frames and time.monotonic() - t0 < 4.0
+    assert source.outages == []
+
+
+def test_a_source_that_never_opens_fails_at_once_unless_asked_to_wait() -> None:
+    url = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match="cannot open stream"):
+        open_source(url)
+    assert time.monotonic() - t0 < 2.0
