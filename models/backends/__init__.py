@@ -78,13 +78,32 @@ def availability() -> dict[str, str | None]:
     return {name: _module(name).available() for name in BACKENDS}
 
 
-def resolve(name: str) -> str:
-    """Turn ``auto`` into the fastest available backend; check a named one is available."""
+def runs_on_cuda(name: str) -> bool:
+    """Whether backend ``name`` (available here) can run on an NVIDIA GPU on this machine."""
+    if name == "tensorrt":
+        return True
+    if name == "onnxruntime":
+        import onnxruntime as ort
+
+        return "CUDAExecutionProvider" in ort.get_available_providers()
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve(name: str, device: str = "auto") -> str:
+    """Turn ``auto`` into the fastest available backend (for ``device="cuda"``: the fastest that runs
+    on the GPU); check a named one is available."""
     if name == "auto":
         reasons = availability()
-        for candidate in AUTO_ORDER:
-            if reasons[candidate] is None:
-                return candidate
+        usable = [c for c in AUTO_ORDER if reasons[c] is None]
+        if device == "cuda":
+            usable = [c for c in usable if runs_on_cuda(c)]
+            if not usable:
+                raise BackendError("no backend runs on CUDA here: install onnxruntime-gpu, or torch with CUDA, "
+                                   "or TensorRT ('streamer[tensorrt]'); or use --device cpu")
+        if usable:
+            return usable[0]
         raise BackendError("no inference backend is available: pip install onnxruntime")
     reason = _module(name).available()
     if reason is not None:
@@ -94,5 +113,5 @@ def resolve(name: str) -> str:
 
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
     """Load ``weights`` on backend ``name`` (or ``auto``)."""
-    chosen = resolve(name)
+    chosen = resolve(name, options.device)
     return _module(chosen).load(weights, options)
