@@ -9,6 +9,7 @@ Per backend, model and size: 3 warm-up calls, then N timed calls of ``enhance`` 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -48,13 +49,17 @@ def main() -> None:
                 spread = statistics.quantiles(times, n=4)
                 results.setdefault(size, {}).setdefault(model, {})[name] = {
                     "median_ms": med * 1e3, "q1_ms": spread[0] * 1e3, "q3_ms": spread[2] * 1e3, "fps": 1 / med,
-                    "device": b.device,
+                    "device": b.device, "path": getattr(b, "path", "exact"),
                 }
                 iqr = f"{spread[0] * 1e3:.1f}-{spread[2] * 1e3:.1f}"
-                rows.append([size, model, f"{name} ({b.device})", f"{med * 1e3:.1f}", iqr, f"{1 / med:.1f}"])
+                path = getattr(b, "path", "exact")
+                label = f"{name} ({b.device}{', lookup-table fast path' if path == 'lut' else ''})"
+                rows.append([size, model, label, f"{med * 1e3:.1f}", iqr, f"{1 / med:.1f}"])
     table = markdown_table(["size", "model", "backend", "median ms", "IQR ms", "fps"], rows)
+    load = os.getloadavg()
+    table += f"\n\nLoad average (1, 5, 15 min) at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} on {os.cpu_count()} cores."
     print(table)
-    write_results("bench_backends", {"repeats": args.repeats, "warmup": 3}, results, table)
+    write_results("bench_backends", {"repeats": args.repeats, "warmup": 3, "loadavg_at_end": load}, results, table)
 
 
 if __name__ == "__main__":

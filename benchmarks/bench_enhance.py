@@ -1,25 +1,32 @@
 """End-to-end speed: ``streamer enhance`` against a plain FFmpeg transcode of the same clip.
 
 For each size a dark clip (the built-in night street, resized, 4 s at 30 fps, no audio) is made
-once; then, paired in the same run and alternating, ``hyperfine`` times
+once; then, after one warm-up each, N rounds run the commands back to back, in alternating order
+(ffmpeg first on even rounds, streamer first on odd ones):
 
     ffmpeg -i IN -an -c:v libx264 -preset veryfast -crf 18 OUT
-    streamer enhance IN -o OUT --model MODEL        (same x264 settings)
+    streamer enhance IN -o OUT --model MODEL        (same x264 settings; CPU fast path for zero-dce++)
+    streamer enhance IN -o OUT --model MODEL --exact   (with --exact: the float path, for reference)
 
-and we report the medians, fps and the ratio streamer / ffmpeg (lower is better; 1.0 means
-enhancement is free next to the codec).
+Each round gives a ratio streamer / ffmpeg measured under the same load, and we report the median
+of those paired ratios (lower is better; 1.0 means enhancement is free next to the codec), the
+median wall times, fps, and the CPU seconds (user + system) each command used. The machine's load
+average is recorded before and after: on a shared machine, rerun when it is quiet.
 
-    python benchmarks/bench_enhance.py [--sizes 720p 1080p] [--models zero-dce++] [--runs 5]
+    python benchmarks/bench_enhance.py [--sizes 720p 1080p] [--models zero-dce++] [--runs 5] [--exact]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,14 +55,35 @@ def make_clip(path: Path, width: int, height: int) -> None:
             out.mux(p)
 
 
-def hyperfine(commands: dict[str, str], runs: int, json_path: Path) -> dict[str, dict[str, float]]:
-    args = ["hyperfine", "--warmup", "1", "--runs", str(runs), "--export-json", str(json_path), "--style", "basic"]
-    for name, cmd in commands.items():
-        args += ["--command-name", name, cmd]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
-    data = json.loads(json_path.read_text())
-    return {r["command"]: {"median_s": r["median"], "stddev_s": r["stddev"] or 0.0, "min_s": r["min"], "max_s": r["max"]}
-            for r in data["results"]}
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; returns (wall seconds, CPU seconds of the child: user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def paired(commands: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
+    """Warm up each command once, then ``runs`` rounds in alternating order; per-round ratios to ``ffmpeg``."""
+    for cmd in commands.values():
+        timed(cmd)
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    for r in range(runs):
+        order = list(commands) if r % 2 == 0 else list(reversed(commands))
+        for name in order:
+            wall, cpu = timed(commands[name])
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    out = {}
+    for name in commands:
+        ratios = [w / f for w, f in zip(walls[name], walls["ffmpeg"], strict=True)]
+        out[name] = {"median_s": statistics.median(walls[name]), "min_s": min(walls[name]), "max_s": max(walls[name]),
+                     "runs_s": walls[name], "cpu_s": statistics.median(cpus[name]),
+                     "paired_ratio": statistics.median(ratios), "ratios": ratios}
+    return out
 
 
 def main() -> None:
@@ -63,13 +91,14 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["720p", "1080p"], choices=list(SIZES))
     ap.add_argument("--models", nargs="+", default=["zero-dce++"])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--exact", action="store_true", help="also time --exact (the float path) for each model")
     ap.add_argument("--name", default="bench_enhance")
     args = ap.parse_args()
-    for tool in ("ffmpeg", "hyperfine"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} is needed: apt-get install {tool}")
-    streamer = shutil.which("streamer") or f"{sys.executable} -m streamer"
+    if shutil.which("ffmpeg") is None:
+        sys.exit("ffmpeg is needed: apt-get install ffmpeg")
+    streamer = [shutil.which("streamer")] if shutil.which("streamer") else [sys.executable, "-m", "streamer"]
     results, rows = {}, []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for size in args.sizes:
@@ -77,23 +106,31 @@ def main() -> None:
             clip = work / f"dark_{size}.mp4"
             make_clip(clip, w, h)
             frames = SECONDS * FPS
-            commands = {"ffmpeg": f"ffmpeg -v error -y -i {clip} -an -c:v libx264 -preset veryfast -crf 18 {work}/ff.mp4"}
+            x264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18"]
+            commands = {"ffmpeg": ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an", *x264, str(work / "ff.mp4")]}
             for m in args.models:
-                commands[f"streamer {m}"] = (
-                    f"{streamer} -q enhance {clip} -o {work}/st.mp4 --model {m} --crf 18 --preset veryfast"
-                )
-            timing = hyperfine(commands, args.runs, work / "hf.json")
-            base = timing["ffmpeg"]["median_s"]
-            results[size] = {}
+                base = [*streamer, "-q", "enhance", str(clip), "-o", str(work / "st.mp4"), "--model", m,
+                        "--crf", "18", "--preset", "veryfast"]
+                commands[f"streamer {m}"] = base
+                if args.exact:
+                    commands[f"streamer {m} --exact"] = [*base, "--exact"]
+            load = os.getloadavg()
+            timing = paired(commands, args.runs)
+            results[size] = {"loadavg_at_start": load}
             for name, t in timing.items():
-                t |= {"fps": frames / t["median_s"], "ratio_to_ffmpeg": t["median_s"] / base}
+                t["fps"] = frames / t["median_s"]
                 results[size][name] = t
-                median = f"{t['median_s']:.2f} ± {t['stddev_s']:.2f}"
-                rows.append([size, name, median, f"{t['fps']:.1f}", f"{t['ratio_to_ffmpeg']:.2f}"])
-    table = markdown_table(["size", "command", "median s", "fps", "x ffmpeg"], rows)
+                median = f"{t['median_s']:.2f} ({t['min_s']:.2f}-{t['max_s']:.2f})"
+                rows.append([size, name, median, f"{t['fps']:.1f}", f"{t['cpu_s']:.2f}", f"{t['paired_ratio']:.2f}",
+                             f"{load[0]:.1f}"])
+    load_after = os.getloadavg()
+    table = markdown_table(["size", "command", "median s (min-max)", "fps", "CPU s", "x ffmpeg (paired median)",
+                            "load avg"], rows)
     print(table)
     write_results(args.name, {"clip_seconds": SECONDS, "fps": FPS, "runs": args.runs, "x264": "veryfast crf 18",
-                              "models": args.models}, results, table)
+                              "models": args.models, "method": "alternating paired rounds, median of per-round ratios",
+                              "loadavg_before": load_before, "loadavg_after": load_after, "cores": os.cpu_count()},
+                  results, table)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ RGB uint8 with scikit-image, data_range 255, the way the reference numbers of th
 weights were measured (quoted from ``shared/data/README.md``, they are not re-run here: the
 official checkpoints are not shipped).
 
+For Zero-DCE++ the CPU lookup-table fast path (``models.curve_lut``) is measured beside the exact
+path, with the largest and mean absolute uint8 difference between the two outputs.
+
     python benchmarks/eval_lol.py [--data ../shared/data] [--backend onnxruntime]
 """
 
@@ -30,16 +33,33 @@ def lol_split(data: Path) -> PairSplit:
     return holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
 
 
-def evaluate(model: str, data: Path, backend: str = "onnxruntime") -> dict[str, float]:
+def evaluate(model: str, data: Path, backend: str = "onnxruntime", exact: bool = True) -> dict[str, float]:
+    """PSNR/SSIM of ``model`` on the split; ``exact=False`` takes the fast path where there is one."""
+    return _evaluate(model, data, backend, exact)[0]
+
+
+def _evaluate(model: str, data: Path, backend: str, exact: bool) -> tuple[dict[str, float], list[np.ndarray]]:
     split = lol_split(data)
-    runner = backends.open_backend(backend, catalog.get(model))
-    ps, ss = [], []
+    runner = backends.open_backend(backend, catalog.get(model), backends.BackendOptions(exact=exact))
+    ps, ss, outs = [], [], []
     for lo, hi in zip(split.low, split.high, strict=True):
         out = runner.enhance(read_rgb(lo)[None])
         truth = read_rgb(hi)
         ps.append(psnr(truth, out))
         ss.append(ssim(truth, out))
-    return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps)}
+        outs.append(out)
+    path = getattr(runner, "path", "exact")
+    return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "pairs": len(ps), "path": path}, outs
+
+
+def compare_paths(model: str, data: Path, backend: str = "onnxruntime") -> dict[str, dict[str, float]]:
+    """The exact and the fast path of ``model`` on the split, and how far apart their outputs are."""
+    exact, a = _evaluate(model, data, backend, exact=True)
+    fast, b = _evaluate(model, data, backend, exact=False)
+    diff = [np.abs(x.astype(np.int16) - y) for x, y in zip(a, b, strict=True)]
+    return {"exact": exact, "fast": fast, "max_abs_diff": int(max(d.max() for d in diff)),
+            "mean_abs_diff": float(np.mean([d.mean() for d in diff])),
+            "delta_psnr": fast["psnr"] - exact["psnr"], "delta_ssim": fast["ssim"] - exact["ssim"]}
 
 
 def main() -> None:
@@ -57,6 +77,13 @@ def main() -> None:
         r = evaluate(model, args.data, args.backend)
         results[model] = r | {"official_psnr": OFFICIAL[model][0], "official_ssim": OFFICIAL[model][1]}
         rows.append([f"streamer {model}", f"{r['psnr']:.3f}", f"{r['ssim']:.4f}", "measured here"])
+        if catalog.curves_onnx_path(catalog.get(model)) is not None and args.backend == "onnxruntime":
+            c = compare_paths(model, args.data, args.backend)
+            results[f"{model} fast path"] = c
+            f = c["fast"]
+            rows.append([f"streamer {model}, CPU fast path (lookup table)", f"{f['psnr']:.3f}", f"{f['ssim']:.4f}",
+                         f"measured here; vs exact: {c['delta_psnr']:+.4f} dB, {c['delta_ssim']:+.5f} SSIM, "
+                         f"max abs diff {c['max_abs_diff']}, mean {c['mean_abs_diff']:.3f} levels"])
         rows.append([f"official {model}", f"{OFFICIAL[model][0]:.3f}", f"{OFFICIAL[model][1]:.4f}", "shared/data/README.md"])
     table = markdown_table(["method (LOL our485, 50 held-out pairs)", "PSNR dB", "SSIM", "source"], rows)
     print(table)

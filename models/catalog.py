@@ -64,6 +64,15 @@ CATALOG: dict[str, Weights] = {
 }
 
 
+def curves_onnx_path(weights: Weights) -> Path | None:
+    """Zero-DCE++'s curve estimator graph, ``NAME.curves.onnx`` beside the frame graph (written by
+    ``streamer export``); ``None`` for models without one."""
+    if weights.arch != "zero-dce++":
+        return None
+    onnx = weights.onnx_path()
+    return onnx.with_name(f"{onnx.stem}.curves.onnx")
+
+
 def get(name: str) -> Weights:
     """The record of a shipped model; ``ConfigError`` naming the known ones otherwise."""
     try:

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
+    e.add_argument("--exact", action="store_true",
+                   help="zero-dce++ on CPU: apply the curves in float at full resolution (slower) instead of the lookup table")
     e.add_argument("--mode", default="auto", choices=("auto", "file", "live"),
                    help="file: never drop a frame; live: bounded latency, drop the oldest (default: by source)")
     e.add_argument("--duration", type=_positive_float, help="stop after this many seconds (live: capture time)")
@@ -132,8 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
-    x.add_argument("--format", default="onnx", choices=("onnx", "torch"),
-                   help="onnx (for onnxruntime/tensorrt) or torch (a weights-only checkpoint to ship)")
+    x.add_argument("--format", default="onnx", choices=("onnx", "torch", "tensorrt"),
+                   help="onnx (for onnxruntime/tensorrt), torch (a weights-only checkpoint to ship), or tensorrt "
+                        "(build the engine for this GPU into the engine cache now)")
+    x.add_argument("--size", default="1280x720", help="tensorrt: frame size WxH the engine is built for (default 1280x720)")
     x.add_argument("--weights", type=Path, help="checkpoint to export (default: the shipped one)")
     x.add_argument("-o", "--output", type=Path, help="where to write (default: beside the shipped weights)")
     return p
@@ -165,6 +169,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         backend=args.backend,
         device=args.device,
         threads=args.threads,
+        exact=args.exact,
         weights=args.weights,
         mode=args.mode,
         duration_s=args.duration,
@@ -238,6 +243,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from models import catalog
 
     weights = catalog.get(args.model)
+    if args.format == "tensorrt":
+        return _export_tensorrt(weights, args.size)
     try:
         from models.checkpoint import load_checkpoint, network_from_checkpoint
         from models.export import export_onnx
@@ -255,6 +262,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = args.output or weights.onnx_path()
         export_onnx(network_from_checkpoint(ckpt), out)
     log.info("exported %s to %s", args.model, out)
+    return 0
+
+
+def _export_tensorrt(weights, size: str) -> int:
+    from models.backends.tensorrt_backend import build_ahead
+
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size takes WIDTHxHEIGHT, such as 1280x720, not {size!r}") from None
+    path = build_ahead(weights, width, height)
+    log.info("TensorRT engine for %s at %dx%d: %s", weights.name, width, height, path)
     return 0
 
 

@@ -19,6 +19,7 @@ class EnhanceConfig:
     backend: str = "auto"
     device: str = "auto"
     threads: int = 0
+    exact: bool = False
     weights: Path | None = None
     mode: str = "auto"
     duration_s: float | None = None

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from models import backends, catalog
+from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
 from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
@@ -40,8 +41,11 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
     """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
     weights, backend_name = resolve_weights(cfg)
-    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio)
-    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads))
+    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads,
+                                                                                       exact=cfg.exact))
+    # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
+    encoder = pick_encoder(prefer_gpu=backend.device == "cuda")
+    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio, encoder=encoder)
     source = open_source(
         cfg.input,
         SourceOptions(

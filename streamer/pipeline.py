@@ -135,17 +135,30 @@ class Pipeline:
 
     def _compute(self) -> None:
         buffer = BurstBuffer(self.backend.burst)
+        # A backend with submit/fetch (TensorRT) uploads frame N+1 while frame N runs. Files only:
+        # live, waiting for the next capture before handing a frame on would add a frame of latency.
+        submit = None if self.config.live else getattr(self.backend, "submit", None)
+        waiting: deque[Frame] = deque()
         while not self._stop.is_set():
             item = self._in.get(timeout=0.1)
             if item is None:
                 continue
             if item is CLOSED:
-                return
+                break
             frame: Frame = item
             buffer.push(frame.rgb)
-            enhanced = self.backend.enhance(buffer.burst())
-            if not self._out.put((frame, enhanced)):
+            if submit is None:
+                if not self._out.put((frame, self.backend.enhance(buffer.burst()))):
+                    return
+                continue
+            submit(buffer.burst())  # copies the burst: the buffer may move on
+            waiting.append(frame)
+            if len(waiting) == 2 and not self._out.put((waiting.popleft(), self.backend.fetch())):
                 return
+        if submit is not None:
+            for frame, enhanced in zip(waiting, self.backend.drain(), strict=True):
+                if not self._out.put((frame, enhanced)):
+                    return
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> RunStats:

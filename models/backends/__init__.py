@@ -31,14 +31,22 @@ AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda``; ``threads`` 0 lets the runtime pick."""
+    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda``; ``threads`` 0 lets the runtime pick;
+    ``exact`` runs every curve iteration at full resolution even where a faster, table-based path
+    exists (Zero-DCE++ on CPUs, see :mod:`models.curve_lut`)."""
 
     device: str = "auto"
     threads: int = 0
+    exact: bool = False
+    # GPU only: ``auto`` is FP16 on CUDA (FP32 on CPUs); ``compile`` runs torch.compile with CUDA graphs.
+    precision: str = "auto"
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        if self.precision not in ("auto", "fp16", "fp32"):
+            raise ConfigError(f"precision must be auto, fp16 or fp32, not {self.precision!r}")
         if self.threads < 0:
             raise ConfigError("threads must be 0 (automatic) or positive")
 
@@ -70,13 +78,32 @@ def availability() -> dict[str, str | None]:
     return {name: _module(name).available() for name in BACKENDS}
 
 
-def resolve(name: str) -> str:
-    """Turn ``auto`` into the fastest available backend; check a named one is available."""
+def runs_on_cuda(name: str) -> bool:
+    """Whether backend ``name`` (available here) can run on an NVIDIA GPU on this machine."""
+    if name == "tensorrt":
+        return True
+    if name == "onnxruntime":
+        import onnxruntime as ort
+
+        return "CUDAExecutionProvider" in ort.get_available_providers()
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve(name: str, device: str = "auto") -> str:
+    """Turn ``auto`` into the fastest available backend (for ``device="cuda"``: the fastest that runs
+    on the GPU); check a named one is available."""
     if name == "auto":
         reasons = availability()
-        for candidate in AUTO_ORDER:
-            if reasons[candidate] is None:
-                return candidate
+        usable = [c for c in AUTO_ORDER if reasons[c] is None]
+        if device == "cuda":
+            usable = [c for c in usable if runs_on_cuda(c)]
+            if not usable:
+                raise BackendError("no backend runs on CUDA here: install onnxruntime-gpu, or torch with CUDA, "
+                                   "or TensorRT ('streamer[tensorrt]'); or use --device cpu")
+        if usable:
+            return usable[0]
         raise BackendError("no inference backend is available: pip install onnxruntime")
     reason = _module(name).available()
     if reason is not None:
@@ -86,5 +113,5 @@ def resolve(name: str) -> str:
 
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
     """Load ``weights`` on backend ``name`` (or ``auto``)."""
-    chosen = resolve(name)
+    chosen = resolve(name, options.device)
     return _module(chosen).load(weights, options)

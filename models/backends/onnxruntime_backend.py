@@ -1,13 +1,25 @@
-"""ONNX Runtime backend: the default on CPUs, and on NVIDIA GPUs through its CUDA provider."""
+"""ONNX Runtime backend: the default on CPUs, and on NVIDIA GPUs through its CUDA provider.
+
+Two ways to run, chosen at load:
+
+- the frame graph (``enhanced = graph(frames)``, every curve iteration at full resolution in
+  float): the exact path, used for Zero-DCE, on the CUDA provider, and with ``exact=True``;
+- for Zero-DCE++ on the CPU, the lookup-table fast path (:mod:`models.curve_lut`): ONNX Runtime
+  runs only the small curve estimator (``NAME.curves.onnx``), the curves are one table gather.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+from pathlib import Path
 
 import numpy as np
 
 from models.catalog import Weights, require_file
 from models.errors import BackendError, ModelError
+
+log = logging.getLogger(__name__)
 
 
 def available() -> str | None:
@@ -16,28 +28,38 @@ def available() -> str | None:
     return None
 
 
+def _session(path: Path, providers: list[str], threads: int, spin: bool):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    if not spin:
+        # Idle ORT workers spin by default: next to an encoder on few cores that steals its CPU.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), opts, providers=providers)
+    except Exception as e:  # ORT raises its own exception types for a bad graph
+        raise ModelError(f"cannot load {path}: {e}") from e
+
+
 class OnnxRuntimeBackend:
     """Runs the exported frame graph (uint8 frames in, uint8 frame out)."""
 
     name = "onnxruntime"
+    path = "exact"
 
     def __init__(self, weights: Weights, device: str, threads: int) -> None:
         import onnxruntime as ort
 
         path = require_file(weights.onnx_path(), f"ONNX model for {weights.name}")
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         providers = ["CPUExecutionProvider"]
         if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         elif device == "cuda":
             raise BackendError("onnxruntime has no CUDA provider here (pip install onnxruntime-gpu)")
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=providers)
-        except Exception as e:  # ORT raises its own exception types for a bad graph
-            raise ModelError(f"cannot load {path}: {e}") from e
+        self.session = _session(path, providers, threads, spin=True)
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self.burst = weights.burst
 
@@ -48,5 +70,64 @@ class OnnxRuntimeBackend:
         self.session = None
 
 
-def load(weights: Weights, options) -> OnnxRuntimeBackend:
+class CurveLutBackend:
+    """Zero-DCE++ on the CPU: ORT estimates the 1/scale curve map, :class:`CurveLUT` applies it.
+
+    Matches the exact path up to one uint8 level on a few samples (see :mod:`models.curve_lut`).
+    """
+
+    name = "onnxruntime"
+    path = "lut"
+    device = "cpu"
+
+    def __init__(self, weights: Weights, curves: Path, threads: int) -> None:
+        import cv2
+
+        from models.curve_lut import CurveLUT
+
+        # The estimator is tiny (~2 ms at 720p): one thread, no spinning, leaves the cores to the codec.
+        self.session = _session(curves, ["CPUExecutionProvider"], threads or 1, spin=False)
+        # OpenCV's pool is process-wide; the gather and resize are memory-bound and the encoder
+        # and decoder threads already use the other cores.
+        cv2.setNumThreads(threads or 1)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            self.scale, iterations = int(meta["scale"]), int(meta["iterations"])
+        except (KeyError, ValueError):
+            raise ModelError(f"{curves} lacks its scale/iterations metadata; re-export it with 'streamer export'") from None
+        self.lut = CurveLUT(iterations)
+        self.burst = weights.burst
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        from models.curve_lut import pool
+
+        rgb = np.ascontiguousarray(frames[-1])
+        try:
+            small = pool(rgb, self.scale)
+        except ValueError as e:
+            raise ModelError(str(e)) from e
+        alphas = self.session.run(["alphas"], {"small": small})[0]
+        return self.lut.apply(rgb, alphas)
+
+    def close(self) -> None:
+        self.session = None
+
+
+def fast_path_graph(weights: Weights) -> Path | None:
+    """The curve estimator graph the fast path needs, or ``None`` when this model has none."""
+    from models.catalog import curves_onnx_path
+
+    path = curves_onnx_path(weights)
+    return path if path is not None and path.is_file() else None
+
+
+def load(weights: Weights, options) -> OnnxRuntimeBackend | CurveLutBackend:
+    import onnxruntime as ort
+
+    cuda = options.device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
+    curves = fast_path_graph(weights)
+    if not options.exact and not cuda and curves is not None:
+        return CurveLutBackend(weights, curves, options.threads)
+    if not options.exact and curves is None and weights.arch == "zero-dce++":
+        log.info("no curve estimator graph beside %s: running the exact path", weights.onnx_path())
     return OnnxRuntimeBackend(weights, options.device, options.threads)

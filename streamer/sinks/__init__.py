@@ -38,6 +38,8 @@ class SinkOptions:
     crf: int = 18
     preset: str = "veryfast"
     copy_audio: bool = True
+    # libx264, or a GPU encoder picked by streamer.codecs.pick_encoder (h264_nvenc) when the model runs on CUDA.
+    encoder: str = "libx264"
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:

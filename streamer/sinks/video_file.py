@@ -20,8 +20,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
+from streamer.codecs import encoder_options
 from streamer.errors import SinkError
 from streamer.frame import Frame, StreamInfo
 
@@ -71,6 +73,17 @@ class _StreamCopy:
         self._input.close()
 
 
+def _yuv420p(rgb: np.ndarray) -> av.VideoFrame:
+    """(H, W, 3) uint8 RGB, H and W even -> a yuv420p frame (BT.601, limited range, as swscale's default).
+
+    OpenCV's converter took 0.9 ms against swscale's 7 ms (rgb24 -> yuv420p, 720p, 2-core development
+    machine); luma matches swscale within one level, chroma differs only in how 2x2 blocks are
+    averaged (0.07 levels on average). ``from_numpy_buffer`` wraps the planes without a copy.
+    """
+    i420 = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
+    return av.VideoFrame.from_numpy_buffer(i420, format="yuv420p")
+
+
 class VideoFileSink:
     """libx264 / yuv420p at ``options.crf`` and ``options.preset``, timestamps from the source."""
 
@@ -88,10 +101,10 @@ class VideoFileSink:
         try:
             self._container = av.open(str(self._tmp), "w")
             rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else Fraction(30)
-            stream = self._container.add_stream("libx264", rate=rate)
+            stream = self._container.add_stream(options.encoder, rate=rate)
             stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
             stream.codec_context.time_base = info.time_base
-            stream.options = {"crf": str(options.crf), "preset": options.preset}
+            stream.options = encoder_options(options.encoder, options.crf, options.preset)
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {path}: {e}") from e
@@ -133,7 +146,7 @@ class VideoFileSink:
         self._last_pts = pts
         if rgb.shape[0] != self._h or rgb.shape[1] != self._w:
             rgb = self._fit(rgb)
-        vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        vf = _yuv420p(rgb)
         vf.pts = pts
         vf.time_base = self._time_base
         t_s = float(pts * self._time_base)

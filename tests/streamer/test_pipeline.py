@@ -91,3 +91,36 @@ def test_source_error_mid_stream_keeps_what_was_done(tmp_path: Path) -> None:
         Pipeline(source, backend, sink, PipelineConfig(live=False)).run()
     frames, _ = decode(out)
     assert len(frames) == 12
+
+
+class SubmitFetchBackend(SlowBackend):
+    """A stand-in for a device backend with an upload/compute overlap (submit/fetch, like TensorRT's):
+    results come back in order, one frame late; it marks each result with the frame's own pixels."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+        self.queue: list[np.ndarray] = []
+        self.most_waiting = 0
+
+    def submit(self, frames: np.ndarray) -> None:
+        self.queue.append(frames[-1].copy())
+        self.most_waiting = max(self.most_waiting, len(self.queue))
+
+    def fetch(self) -> np.ndarray:
+        return self.queue.pop(0)
+
+    def drain(self) -> list[np.ndarray]:
+        out, self.queue = self.queue, []
+        return out
+
+
+def test_file_mode_pipelines_submit_fetch_backends_without_losing_or_mixing_frames() -> None:
+    class PixelSink(ListSink):
+        def write(self, frame, rgb) -> None:
+            assert np.array_equal(rgb, frame.rgb)  # each frame gets its own result, not its neighbour's
+            super().write(frame, rgb)
+
+    backend, sink = SubmitFetchBackend(), PixelSink()
+    stats = Pipeline(DemoSource(duration_s=0.5), backend, sink, PipelineConfig(live=False)).run()
+    assert [i for i, _ in sink.frames] == list(range(15)) and stats.frames_written == 15
+    assert backend.most_waiting == 2  # frame N+1 was submitted before frame N was fetched

@@ -1,0 +1,37 @@
+"""Codec choice: GPU codecs only when they really open, software otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamer import codecs
+
+
+def test_software_encoder_when_no_gpu_is_wanted() -> None:
+    assert codecs.pick_encoder(prefer_gpu=False) == "libx264"
+
+
+def test_gpu_encoder_falls_back_to_libx264_when_it_does_not_open() -> None:
+    # A name FFmpeg does not know and, on a machine without NVIDIA, NVENC itself both fail to open.
+    assert codecs.pick_encoder(prefer_gpu=True, candidates=("no_such_encoder",)) == "libx264"
+    if codecs.opens("h264_nvenc", "w") is not None:
+        assert codecs.pick_encoder(prefer_gpu=True) == "libx264"
+    assert "no_such_encoder" in codecs.opens("no_such_encoder", "w")
+
+
+def test_decoder_is_software_unless_cuvid_opens() -> None:
+    assert codecs.pick_decoder("h264", prefer_gpu=False) is None
+    assert codecs.pick_decoder("vp9", prefer_gpu=True) is None  # no hardware decoder listed for it
+    want = "h264_cuvid" if codecs.opens("h264_cuvid", "r") is None else None
+    assert codecs.pick_decoder("h264", prefer_gpu=True) == want
+
+
+def test_libx264_always_opens() -> None:
+    assert codecs.opens("libx264", "w") is None
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(codecs.opens("h264_nvenc", "w") is not None, reason="NVENC does not open here (no NVIDIA GPU/driver)")
+def test_nvenc_is_picked_where_it_opens() -> None:
+    assert codecs.pick_encoder(prefer_gpu=True) == "h264_nvenc"
+    assert codecs.encoder_options("h264_nvenc", 18, "veryfast")["cq"] == "18"
