@@ -39,10 +39,21 @@ class FrameModel(nn.Module):
         return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
 
 
-def export_onnx(net: nn.Module, out: Path, example_hw: tuple[int, int] = (360, 640)) -> Path:
-    """Write ``net`` wrapped in :class:`FrameModel` to ``out`` (atomically); returns ``out``."""
-    model = FrameModel(net.eval()).eval()
-    example = torch.zeros((1, *example_hw, 3), dtype=torch.uint8)
+def frame_model(net: nn.Module) -> nn.Module:
+    """``net`` behind the frame-level interface: the burst network has its own wrapper (it reads
+    every frame of the burst), curve networks use :class:`FrameModel`."""
+    if getattr(net, "arch", None) == "burst":
+        from models.burst import BurstFrameModel
+
+        return BurstFrameModel(net)
+    return FrameModel(net)
+
+
+def export_onnx(net: nn.Module, out: Path, example_hw: tuple[int, int] = (360, 640), burst: int = 1) -> Path:
+    """Write ``net`` behind the frame interface (:func:`frame_model`) to ``out`` (atomically);
+    returns ``out``. ``burst`` is the example's frame count (the graph accepts any)."""
+    model = frame_model(net.eval()).eval()
+    example = torch.zeros((burst, *example_hw, 3), dtype=torch.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:

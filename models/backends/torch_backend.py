@@ -17,7 +17,7 @@ def available() -> str | None:
 
 
 class TorchBackend:
-    """Runs :class:`models.export.FrameModel` around the checkpoint's network."""
+    """Runs the checkpoint's network behind the frame interface (:func:`models.export.frame_model`)."""
 
     name = "torch"
 
@@ -25,7 +25,7 @@ class TorchBackend:
         import torch
 
         from models.checkpoint import load_checkpoint, network_from_checkpoint
-        from models.export import FrameModel
+        from models.export import frame_model
 
         if threads:
             torch.set_num_threads(threads)
@@ -33,7 +33,7 @@ class TorchBackend:
             raise BackendError("torch has no CUDA device here")
         self.device = "cuda" if device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
         ckpt = load_checkpoint(require_file(weights.checkpoint_path(), f"checkpoint for {weights.name}"))
-        self.model = FrameModel(network_from_checkpoint(ckpt)).to(self.device).eval()
+        self.model = frame_model(network_from_checkpoint(ckpt)).to(self.device).eval()
         self.burst = weights.burst
         self._torch = torch
 

@@ -1,0 +1,156 @@
+"""The burst network: several dark, noisy frames in, one clean bright frame out.
+
+After Karadeniz, Erdem & Erdem, "Burst Photography for Learning to Enhance Extremely Dark
+Images" (arXiv:2006.09845), fine stage, adapted to 8-bit video frames and to streaming:
+
+- one small U-Net-like encoder shared by every frame (3 levels, 16/32/64 channels, the first at
+  half resolution through a stride-2 conv, the output back to full resolution by pixel shuffle);
+- at each level the features of all frames are max-pooled across the burst (order-free, any
+  burst length) and concatenated with the **newest frame's own features**, so the decoder knows
+  the reference frame and can ignore what does not line up with it (pans, moving objects);
+- one decoder, with a global-context branch at the bottleneck so the exposure is decided from
+  the whole frame, gives the enhanced newest frame.
+
+Each frame is first scaled by its own gain (``TARGET_LEVEL / mean``, bounded), so the encoder
+sees every exposure at a similar level; that depends on the frame alone, which keeps each
+frame's features independent of the others: :class:`StreamingBurst` computes them once per
+frame and keeps the last N, so a new frame costs one encoder and one decoder pass, whatever N.
+
+Tensors: frames (B, T, 3, H, W) float32 RGB in [0, 1], oldest first; any H, W >= 1.
+The coarse stage of the paper is not used (see ``models/weights/burst.md``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+WIDTHS = (16, 32, 64)
+TARGET_LEVEL = 0.4  # mean level each frame is scaled to before the encoder
+MAX_GAIN = 40.0
+
+
+def _conv(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, k, stride, k // 2)
+
+
+class BurstNet(nn.Module):
+    """``forward(frames)``: (B, T, 3, H, W) RGB in [0, 1], oldest first -> (B, 3, H, W) the enhanced
+    newest frame (not clamped). ``encode`` / ``decode`` split it for streaming."""
+
+    arch = "burst"
+
+    def __init__(self, widths: tuple[int, int, int] = WIDTHS) -> None:
+        super().__init__()
+        c1, c2, c3 = widths
+        self.widths = tuple(widths)
+        self.enc1 = nn.ModuleList([_conv(3, c1, 3, 2), _conv(c1, c1)])
+        self.enc2 = nn.ModuleList([_conv(c1, c2), _conv(c2, c2)])
+        self.enc3 = nn.ModuleList([_conv(c2, c3), _conv(c3, c3)])
+        self.fuse3 = _conv(2 * c3, c3, 1)
+        self.context = _conv(c3, c3, 1)
+        self.dec3 = _conv(c3, c3)
+        self.up2 = _conv(c3, c2, 1)
+        self.fuse2 = _conv(3 * c2, c2, 1)
+        self.dec2 = _conv(c2, c2)
+        self.up1 = _conv(c2, c1, 1)
+        self.fuse1 = _conv(3 * c1, c1, 1)
+        self.dec1 = _conv(c1, c1)
+        self.out = _conv(c1, 12)
+
+    def encode(self, x: Tensor) -> list[Tensor]:
+        """One frame per batch item: (B, 3, H, W) in [0, 1] -> features at 1/2, 1/4, 1/8 resolution
+        (B, c, ceil(H/2), ...), depending on that frame alone."""
+        gain = (TARGET_LEVEL / x.mean((1, 2, 3), keepdim=True).clamp_min(TARGET_LEVEL / MAX_GAIN)).clamp_min(1.0)
+        h = x * gain
+        feats = []
+        for i, level in enumerate((self.enc1, self.enc2, self.enc3)):
+            if i:
+                h = F.max_pool2d(h, 2, ceil_mode=True)
+            for conv in level:
+                h = F.relu(conv(h))
+            feats.append(h)
+        return feats
+
+    def decode(self, pooled: list[Tensor], newest: list[Tensor], size: tuple[int, int] | None = None) -> Tensor:
+        """Features max-pooled over the burst and the newest frame's, per level -> (B, 3, H, W).
+
+        ``size`` is the frame's (H, W); by default twice the first level's size."""
+        p1, p2, p3 = pooled
+        n1, n2, n3 = newest
+        h = F.relu(self.fuse3(torch.cat([p3, n3], 1)))
+        h = h + F.relu(self.context(h.mean((2, 3), keepdim=True)))
+        h = F.relu(self.dec3(h))
+        h = F.relu(self.up2(F.interpolate(h, size=p2.shape[-2:], mode="bilinear", align_corners=False)))
+        h = F.relu(self.fuse2(torch.cat([h, p2, n2], 1)))
+        h = F.relu(self.dec2(h))
+        h = F.relu(self.up1(F.interpolate(h, size=p1.shape[-2:], mode="bilinear", align_corners=False)))
+        h = F.relu(self.fuse1(torch.cat([h, p1, n1], 1)))
+        h = F.relu(self.dec1(h))
+        y = F.pixel_shuffle(self.out(h), 2)
+        if size is not None:
+            y = y[..., : size[0], : size[1]]
+        return y
+
+    def forward(self, frames: Tensor) -> Tensor:
+        b, t = frames.shape[:2]
+        feats = self.encode(frames.flatten(0, 1))
+        pooled, newest = [], []
+        for f in feats:
+            f = f.unflatten(0, (b, t))
+            pooled.append(f.amax(1))
+            newest.append(f[:, -1])
+        return self.decode(pooled, newest, frames.shape[-2:])
+
+
+class BurstFrameModel(nn.Module):
+    """The frame-level interface every backend shares: (T, H, W, 3) uint8 RGB, oldest first ->
+    (H, W, 3) uint8 RGB, the enhanced newest frame (conversions inside the graph)."""
+
+    def __init__(self, net: BurstNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, frames: Tensor) -> Tensor:
+        x = frames.permute(0, 3, 1, 2).float() * (1.0 / 255.0)
+        # The burst is the encoder's batch: no reshape, so the ONNX graph takes any T, H, W.
+        feats = self.net.encode(x)
+        y = self.net.decode([f.amax(0, keepdim=True) for f in feats], [f[-1:] for f in feats], x.shape[-2:])
+        # +0.5 then truncating cast == round-half-up, identically in torch and ONNX.
+        return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
+
+
+class StreamingBurst:
+    """Run a :class:`BurstNet` frame by frame with a ring of the last ``length`` frames' features.
+
+    ``push(frame)`` takes one (1, 3, H, W) frame in [0, 1] and returns the enhanced newest frame
+    (1, 3, H, W), equal to ``net(last_frames)`` over the frames pushed so far (at most ``length``).
+    Per frame: one encoder pass, one decoder pass and a max over the ring. A new frame size
+    restarts the ring. Runs under ``torch.inference_mode`` on the frame's device.
+    """
+
+    def __init__(self, net: BurstNet, length: int) -> None:
+        if length < 1:
+            raise ValueError(f"burst length must be at least 1, not {length}")
+        self.net = net.eval()
+        self.length = length
+        self.ring: deque[list[Tensor]] = deque(maxlen=length)
+        self._size: tuple[int, int] | None = None
+
+    def reset(self) -> None:
+        self.ring.clear()
+        self._size = None
+
+    def push(self, frame: Tensor) -> Tensor:
+        size = (int(frame.shape[-2]), int(frame.shape[-1]))
+        if size != self._size:
+            self.reset()
+            self._size = size
+        with torch.inference_mode():
+            self.ring.append(self.net.encode(frame))
+            newest = self.ring[-1]
+            pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
+            return self.net.decode(pooled, newest, size)
