@@ -23,6 +23,7 @@ The coarse stage of the paper is not used (see ``models/weights/burst.md``).
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -154,3 +155,73 @@ class StreamingBurst:
             newest = self.ring[-1]
             pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
             return self.net.decode(pooled, newest, size)
+
+
+class EncoderGraph(nn.Module):
+    """The streaming encoder as a graph: ``frame`` (1, H, W, 3) uint8 RGB -> the frame's features
+    ``f1, f2, f3`` (1, c, h, w) float32 at 1/2, 1/4 and 1/8 resolution (rounded up)."""
+
+    def __init__(self, net: BurstNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, frame: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        f1, f2, f3 = self.net.encode(frame.permute(0, 3, 1, 2).float() * (1.0 / 255.0))
+        return f1, f2, f3
+
+
+class DecoderGraph(nn.Module):
+    """The streaming decoder as a graph: the burst's features ``ring1..3`` (T, c, h, w) in any order
+    and the newest frame's ``new1..3`` (1, c, h, w) -> ``enhanced`` (2h1, 2w1, 3) uint8 RGB, to be
+    cropped to the frame's size (it differs only for odd sizes)."""
+
+    def __init__(self, net: BurstNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, ring1: Tensor, ring2: Tensor, ring3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor) -> Tensor:
+        pooled = [r.amax(0, keepdim=True) for r in (ring1, ring2, ring3)]
+        y = self.net.decode(pooled, [new1, new2, new3])
+        return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
+
+
+def export_streaming_onnx(net: BurstNet, onnx_path: Path, example_hw: tuple[int, int] = (360, 640),
+                          burst: int = 6) -> tuple[Path, Path]:
+    """Write the encoder and decoder graphs beside ``onnx_path``
+    (:func:`models.burst_runtime.streaming_paths`); returns their paths."""
+    import os
+    import warnings
+
+    from models.burst_runtime import streaming_paths
+    from models.errors import ModelError
+
+    net = net.eval()
+    enc_path, dec_path = streaming_paths(onnx_path)
+    frame = torch.zeros((1, *example_hw, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        feats = EncoderGraph(net)(frame)
+    rings = tuple(f.expand(burst, -1, -1, -1).contiguous() for f in feats)
+    hw = {2: "h", 3: "w"}
+    jobs = [
+        (EncoderGraph(net), (frame,), ["frame"], ["f1", "f2", "f3"],
+         {"frame": {1: "height", 2: "width"}} | {f"f{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)},
+         enc_path),
+        (DecoderGraph(net), (*rings, *feats), ["ring1", "ring2", "ring3", "new1", "new2", "new3"], ["enhanced"],
+         {f"ring{i}": {0: "burst"} | {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
+         | {f"new{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
+         | {"enhanced": {0: "out_height", 1: "out_width"}},
+         dec_path),
+    ]
+    for model, args, inputs, outputs, axes, path in jobs:
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                torch.onnx.export(model.eval(), args, str(tmp), input_names=inputs, output_names=outputs,
+                                  dynamic_axes=axes, opset_version=17, dynamo=False)
+        except Exception as e:
+            tmp.unlink(missing_ok=True)
+            raise ModelError(f"ONNX export failed: {e}") from e
+        os.replace(tmp, path)
+    return enc_path, dec_path

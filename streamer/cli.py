@@ -225,7 +225,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         save_checkpoint(out, shippable(ckpt))
     else:
         out = args.output or weights.onnx_path()
-        export_onnx(network_from_checkpoint(ckpt), out, burst=weights.burst)
+        net = network_from_checkpoint(ckpt)
+        export_onnx(net, out, burst=weights.burst)
+        if weights.burst > 1:  # the streaming pair beside it: one encoder pass per new frame
+            from models.burst import export_streaming_onnx
+
+            export_streaming_onnx(net, out, burst=weights.burst)
     log.info("exported %s to %s", args.model, out)
     return 0
 

@@ -116,3 +116,31 @@ def test_train_burst_rejects_bad_settings(tmp_path: Path) -> None:
     r = run_cli("train", "burst", "--data", str(tmp_path), "--out", str(tmp_path / "x.pt"), "--frames", "2",
                 "--frames-min", "4")
     assert r.returncode == 2 and "--frames-min" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from models.burst import export_streaming_onnx
+    from models.burst_runtime import open_streaming
+    from models.export import export_onnx
+    from streamer.buffer import BurstBuffer
+
+    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96), burst=4)
+    export_streaming_onnx(net, full_path, example_hw=(72, 96), burst=4)
+    full = ort.InferenceSession(str(full_path), providers=["CPUExecutionProvider"])
+    stream = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    assert stream is not None
+    buffer = BurstBuffer(4)
+    frames = dark_frames(7, 77, 45)  # odd size: the decoder's output is cropped
+    for f in frames:
+        buffer.push(f)
+        got = stream.enhance(buffer.burst())
+        want = full.run(["enhanced"], {"frames": buffer.burst()})[0]
+        assert got.shape == (45, 77, 3) and np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    assert stream.encoded == 7  # one encoder pass per new frame (the warm-up copies are not re-encoded)
+    # A burst that does not follow the last one (a seek, another caller) is encoded in full.
+    other = np.stack(dark_frames(4, 77, 45, seed=3))
+    got = stream.enhance(other)
+    want = full.run(["enhanced"], {"frames": other})[0]
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1 and stream.encoded == 11
+    assert open_streaming(tmp_path / "missing.onnx", ["CPUExecutionProvider"], ort.SessionOptions()) is None
