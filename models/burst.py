@@ -62,11 +62,15 @@ class BurstNet(nn.Module):
         self.dec1 = _conv(c1, c1)
         self.out = _conv(c1, 12)
 
+    def gained(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) in [0, 1] -> each frame times its own gain (mean brought to ``TARGET_LEVEL``,
+        gain in [1, ``MAX_GAIN``]); not clamped."""
+        return x * (TARGET_LEVEL / x.mean((1, 2, 3), keepdim=True).clamp_min(TARGET_LEVEL / MAX_GAIN)).clamp_min(1.0)
+
     def encode(self, x: Tensor) -> list[Tensor]:
         """One frame per batch item: (B, 3, H, W) in [0, 1] -> features at 1/2, 1/4, 1/8 resolution
         (B, c, ceil(H/2), ...), depending on that frame alone."""
-        gain = (TARGET_LEVEL / x.mean((1, 2, 3), keepdim=True).clamp_min(TARGET_LEVEL / MAX_GAIN)).clamp_min(1.0)
-        h = x * gain
+        h = self.gained(x)
         feats = []
         for i, level in enumerate((self.enc1, self.enc2, self.enc3)):
             if i:
@@ -76,10 +80,10 @@ class BurstNet(nn.Module):
             feats.append(h)
         return feats
 
-    def decode(self, pooled: list[Tensor], newest: list[Tensor], size: tuple[int, int] | None = None) -> Tensor:
-        """Features max-pooled over the burst and the newest frame's, per level -> (B, 3, H, W).
-
-        ``size`` is the frame's (H, W); by default twice the first level's size."""
+    def decode(self, pooled: list[Tensor], newest: list[Tensor], frame: Tensor) -> Tensor:
+        """Features max-pooled over the burst and the newest frame's, per level, and the newest frame
+        itself (B, 3, H, W) in [0, 1] -> (B, 3, H, W). The network predicts a correction of the gained
+        newest frame (residual learning: colour and detail start from the frame itself)."""
         p1, p2, p3 = pooled
         n1, n2, n3 = newest
         h = F.relu(self.fuse3(torch.cat([p3, n3], 1)))
@@ -91,10 +95,9 @@ class BurstNet(nn.Module):
         h = F.relu(self.up1(F.interpolate(h, size=p1.shape[-2:], mode="bilinear", align_corners=False)))
         h = F.relu(self.fuse1(torch.cat([h, p1, n1], 1)))
         h = F.relu(self.dec1(h))
+        base = self.gained(frame)
         y = F.pixel_shuffle(self.out(h), 2)
-        if size is not None:
-            y = y[..., : size[0], : size[1]]
-        return y
+        return y[..., : base.shape[-2], : base.shape[-1]] + base
 
     def forward(self, frames: Tensor) -> Tensor:
         b, t = frames.shape[:2]
@@ -104,7 +107,7 @@ class BurstNet(nn.Module):
             f = f.unflatten(0, (b, t))
             pooled.append(f.amax(1))
             newest.append(f[:, -1])
-        return self.decode(pooled, newest, frames.shape[-2:])
+        return self.decode(pooled, newest, frames[:, -1])
 
 
 class BurstFrameModel(nn.Module):
@@ -119,7 +122,7 @@ class BurstFrameModel(nn.Module):
         x = frames.permute(0, 3, 1, 2).float() * (1.0 / 255.0)
         # The burst is the encoder's batch: no reshape, so the ONNX graph takes any T, H, W.
         feats = self.net.encode(x)
-        y = self.net.decode([f.amax(0, keepdim=True) for f in feats], [f[-1:] for f in feats], x.shape[-2:])
+        y = self.net.decode([f.amax(0, keepdim=True) for f in feats], [f[-1:] for f in feats], x[-1:])
         # +0.5 then truncating cast == round-half-up, identically in torch and ONNX.
         return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
 
@@ -154,7 +157,7 @@ class StreamingBurst:
             self.ring.append(self.net.encode(frame))
             newest = self.ring[-1]
             pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
-            return self.net.decode(pooled, newest, size)
+            return self.net.decode(pooled, newest, frame)
 
 
 class EncoderGraph(nn.Module):
@@ -171,17 +174,18 @@ class EncoderGraph(nn.Module):
 
 
 class DecoderGraph(nn.Module):
-    """The streaming decoder as a graph: the burst's features ``ring1..3`` (T, c, h, w) in any order
-    and the newest frame's ``new1..3`` (1, c, h, w) -> ``enhanced`` (2h1, 2w1, 3) uint8 RGB, to be
-    cropped to the frame's size (it differs only for odd sizes)."""
+    """The streaming decoder as a graph: the burst's features ``ring1..3`` (T, c, h, w) in any order,
+    the newest frame's ``new1..3`` (1, c, h, w) and the newest ``frame`` (1, H, W, 3) uint8 RGB ->
+    ``enhanced`` (H, W, 3) uint8 RGB."""
 
     def __init__(self, net: BurstNet) -> None:
         super().__init__()
         self.net = net
 
-    def forward(self, ring1: Tensor, ring2: Tensor, ring3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor) -> Tensor:
+    def forward(self, ring1: Tensor, ring2: Tensor, ring3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor,
+                frame: Tensor) -> Tensor:
         pooled = [r.amax(0, keepdim=True) for r in (ring1, ring2, ring3)]
-        y = self.net.decode(pooled, [new1, new2, new3])
+        y = self.net.decode(pooled, [new1, new2, new3], frame.permute(0, 3, 1, 2).float() * (1.0 / 255.0))
         return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
 
 
@@ -206,10 +210,10 @@ def export_streaming_onnx(net: BurstNet, onnx_path: Path, example_hw: tuple[int,
         (EncoderGraph(net), (frame,), ["frame"], ["f1", "f2", "f3"],
          {"frame": {1: "height", 2: "width"}} | {f"f{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)},
          enc_path),
-        (DecoderGraph(net), (*rings, *feats), ["ring1", "ring2", "ring3", "new1", "new2", "new3"], ["enhanced"],
+        (DecoderGraph(net), (*rings, *feats, frame), ["ring1", "ring2", "ring3", "new1", "new2", "new3", "frame"], ["enhanced"],
          {f"ring{i}": {0: "burst"} | {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
          | {f"new{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
-         | {"enhanced": {0: "out_height", 1: "out_width"}},
+         | {"frame": {1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
          dec_path),
     ]
     for model, args, inputs, outputs, axes, path in jobs:

@@ -72,7 +72,6 @@ class StreamingBurstSession:
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         frames = np.asarray(frames)
-        h, w = frames.shape[1:3]
         if self._follows(frames):
             slot = self._order.pop(0)  # the oldest frame's slot takes the new frame
             new = self._encode(frames[-1])
@@ -85,7 +84,5 @@ class StreamingBurstSession:
         newest = self._order[-1]
         inputs = {f"ring{i + 1}": r for i, r in enumerate(self._rings)}
         inputs |= {f"new{i + 1}": r[newest : newest + 1] for i, r in enumerate(self._rings)}
-        out = self.decoder.run(["enhanced"], inputs)[0]
-        if out.shape[0] != h or out.shape[1] != w:
-            out = np.ascontiguousarray(out[:h, :w])
-        return out
+        inputs["frame"] = frames[-1:]
+        return self.decoder.run(["enhanced"], inputs)[0]

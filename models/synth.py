@@ -46,7 +46,8 @@ class Exposure:
     ``ratio``: how many times less light than the clean image (linear light); ``photons``:
     electrons collected at full scale of the *dark* exposure (shot noise variance of a linear
     value v is v / photons); ``read_sigma``: Gaussian read noise in linear full-scale units;
-    ``row_sigma``: a per-row offset of that standard deviation; ``jpeg_quality``: 0 for none.
+    ``row_sigma``: a per-row offset of that standard deviation; ``jpeg_quality``: 0 for none;
+    ``channel_gain``: the sensor's sensitivity per channel (R, G, B), a colour cast.
     """
 
     ratio: float
@@ -54,11 +55,12 @@ class Exposure:
     read_sigma: float
     row_sigma: float = 0.0
     jpeg_quality: int = 0
+    channel_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
 
 def expose(clean: np.ndarray, exp: Exposure, rng: np.random.Generator) -> np.ndarray:
     """Capture one clean (H, W, 3) uint8 sRGB frame at ``exp``: (H, W, 3) uint8 sRGB, dark and noisy."""
-    lin = srgb_to_linear(clean.astype(np.float32) / 255.0) / exp.ratio
+    lin = srgb_to_linear(clean.astype(np.float32) / 255.0) * np.asarray(exp.channel_gain, np.float32) / exp.ratio
     electrons = rng.poisson(lin * exp.photons).astype(np.float32)
     noisy = electrons / exp.photons + rng.normal(0.0, exp.read_sigma, lin.shape).astype(np.float32)
     if exp.row_sigma > 0:
@@ -89,6 +91,8 @@ class SynthConfig:
     rotate_deg: float = 0.6  # per-frame rotation jitter
     zoom: float = 0.006  # per-frame scale jitter
     patch_prob: float = 0.5
+    cast_prob: float = 0.5
+    cast: float = 0.3  # a cast scales each channel by 1 - U(0, cast)
 
     def __post_init__(self) -> None:
         if self.frames < 1 or self.crop < 16:
@@ -110,6 +114,7 @@ def draw_exposure(cfg: SynthConfig, rng: np.random.Generator) -> Exposure:
         read_sigma=read,
         row_sigma=float(rng.uniform(0.0, 0.5)) * read if rng.random() < cfg.row_noise_prob else 0.0,
         jpeg_quality=int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)) if rng.random() < cfg.jpeg_prob else 0,
+        channel_gain=tuple(1.0 - rng.uniform(0.0, cfg.cast, 3)) if rng.random() < cfg.cast_prob else (1.0, 1.0, 1.0),
     )
 
 

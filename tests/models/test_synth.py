@@ -138,3 +138,10 @@ def test_bad_settings_are_config_errors() -> None:
         SynthConfig(ratio=(0.5, 2.0))
     with pytest.raises(ConfigError):
         render_burst(np.zeros((32, 32, 3), np.uint8), SynthConfig(crop=64), np.random.default_rng(0))
+
+
+def test_a_colour_cast_scales_channels_in_linear_light() -> None:
+    clean = np.full((64, 64, 3), 200, np.uint8)
+    exp = Exposure(ratio=4.0, photons=20000.0, read_sigma=0.0002, channel_gain=(0.5, 1.0, 0.8))
+    dark = srgb_to_linear(expose(clean, exp, np.random.default_rng(0)) / 255.0).mean((0, 1))
+    assert dark[0] / dark[1] == pytest.approx(0.5, rel=0.05) and dark[2] / dark[1] == pytest.approx(0.8, rel=0.05)
