@@ -82,8 +82,11 @@ class BurstNet(nn.Module):
 
     def decode(self, pooled: list[Tensor], newest: list[Tensor], frame: Tensor) -> Tensor:
         """Features max-pooled over the burst and the newest frame's, per level, and the newest frame
-        itself (B, 3, H, W) in [0, 1] -> (B, 3, H, W). The network predicts a correction of the gained
-        newest frame (residual learning: colour and detail start from the frame itself)."""
+        (B, 3, H, W) in [0, 1] (only its size is used) -> (B, 3, H, W), not clamped.
+
+        The output is predicted directly. A residual on the gained newest frame was tried: after 700
+        steps it was far worse (SSIM 0.36 against 0.67 on the night clips): the noise of the base
+        frame has to be cancelled exactly, which the small decoder had not learned yet."""
         p1, p2, p3 = pooled
         n1, n2, n3 = newest
         h = F.relu(self.fuse3(torch.cat([p3, n3], 1)))
@@ -95,9 +98,8 @@ class BurstNet(nn.Module):
         h = F.relu(self.up1(F.interpolate(h, size=p1.shape[-2:], mode="bilinear", align_corners=False)))
         h = F.relu(self.fuse1(torch.cat([h, p1, n1], 1)))
         h = F.relu(self.dec1(h))
-        base = self.gained(frame)
         y = F.pixel_shuffle(self.out(h), 2)
-        return y[..., : base.shape[-2], : base.shape[-1]] + base
+        return y[..., : frame.shape[-2], : frame.shape[-1]]
 
     def forward(self, frames: Tensor) -> Tensor:
         b, t = frames.shape[:2]
