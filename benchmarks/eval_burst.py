@@ -9,7 +9,8 @@ Side by side in one run:
 - ``zero-dce++``: our shipped weights, frame by frame (ONNX Runtime), and ``zero-dce++ smoothed``
   with the temporal curve smoothing (:mod:`models.temporal`, torch);
 - ``burst``: the shipped burst model through the ONNX Runtime backend, fed by the pipeline's
-  BurstBuffer (so the first frames have a short burst, as in a real run).
+  BurstBuffer (so the first frames have a short burst, as in a real run); ``burst T=1``: the same
+  network given only the newest frame (on the pan: a fused burst that ghosted would score below it).
 
 Per model and shot: PSNR and SSIM (skimage, RGB uint8, mean over frames), the same after scaling
 each output frame to the truth's mean (GT-mean), the exposure (output mean / truth mean), the
@@ -138,6 +139,8 @@ def main() -> None:
         "zero-dce++ smoothed": (lambda: SmoothedCurveModel(network_from_checkpoint(load_checkpoint(
             catalog.get("zero-dce++").checkpoint_path()))), 1),
         "burst": (lambda: backends.open_backend("onnxruntime", burst_w, opts), burst_w.burst),
+        # The same network on one frame: what fusing the burst adds (and, on the pan, whether it ghosts).
+        "burst T=1": (lambda: backends.open_backend("onnxruntime", burst_w, opts), 1),
     }
     results: dict[str, dict] = {}
     rows = []

@@ -62,9 +62,9 @@ fine stage only, for 8-bit frames (`models/burst.py`): each frame is scaled to a
 one encoder shared by every frame (a stride-2 conv, then 3 levels of 16/32/64 channels at 1/2, 1/4, 1/8
 resolution); per level the features are max-pooled across the burst and concatenated with the newest frame's own
 features (so what does not line up with the newest frame can be ignored: pans and moving objects do not ghost);
-one decoder with a global-context branch predicts a correction of the gained newest frame, pixel-shuffled back to
-full resolution. 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is
-what fits the CPU budget. Streaming: each frame's encoder features are computed once and kept in a ring
+one decoder with a global-context branch predicts the enhanced frame, pixel-shuffled back to full resolution.
+141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
+budget. Streaming: each frame's encoder features are computed once and kept in a ring
 (`StreamingBurst` in torch; the encoder/decoder ONNX pair on ONNX Runtime), so a new frame costs one encoder and
 one decoder pass whatever T.
 
@@ -79,8 +79,9 @@ one decoder pass whatever T.
   across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
   (log-uniform), Poisson shot noise (300-3000 electrons at full scale) + Gaussian read noise, row noise in 30 %, a
   colour cast in half, sRGB curve, 8 bits, JPEG 60-95 in 40 %. Target: the clean newest frame.
-- Steps: {ckpt.get('step')}, batch {cfg.get('batch_size')}; Adam, learning rate {cfg.get('lr')} with a cosine decay
-  to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.
+- Steps: {ckpt.get('step')} (a run resumed twice, see `models/weights/README.md`), batch {cfg.get('batch_size')}; Adam,
+  learning rate {cfg.get('lr')} with a cosine decay to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed
+  {cfg.get('seed')}. About 50 minutes on one thread of a shared 2-core machine.
 - Loss: L1 + {cfg.get('ssim_weight')} x (1 - SSIM) to the clean newest frame.
 - Command: see `models/weights/README.md`.
 
