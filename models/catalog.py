@@ -61,6 +61,15 @@ CATALOG: dict[str, Weights] = {
         card="zero_dce_pp.md",
         summary="separable DCE-Net, one curve map at 1/12 scale (10k parameters), fastest",
     ),
+    "burst": Weights(
+        name="burst",
+        arch="burst",
+        checkpoint="burst.pt",
+        onnx="burst.onnx",
+        card="burst.md",
+        burst=6,
+        summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
+    ),
 }
 
 

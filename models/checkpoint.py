@@ -17,6 +17,10 @@ from models.errors import ModelError
 
 def build_network(arch: str, scale: int = 12) -> torch.nn.Module:
     """An untrained network; ``scale`` only matters for Zero-DCE++."""
+    if arch == "burst":
+        from models.burst import BurstNet
+
+        return BurstNet()
     return zero_dce.build(arch, scale=scale) if arch == "zero-dce++" else zero_dce.build(arch)
 
 
@@ -51,7 +55,7 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-SHIPPED_KEYS = ("arch", "scale", "state_dict", "step", "config", "metrics")
+SHIPPED_KEYS = ("arch", "scale", "burst", "state_dict", "step", "config", "metrics")
 
 
 def shippable(ckpt: dict) -> dict:

@@ -67,13 +67,24 @@ def curves_path(onnx_path: Path) -> Path:
     return onnx_path.with_name(f"{onnx_path.stem}.curves.onnx")
 
 
-def export_onnx(net: nn.Module, out: Path, example_hw: tuple[int, int] = (360, 640)) -> Path:
-    """Write ``net`` wrapped in :class:`FrameModel` to ``out`` (atomically); returns ``out``.
+def frame_model(net: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """``net`` behind the frame-level interface: the burst network has its own wrapper (it reads
+    every frame of the burst), curve networks use :class:`FrameModel`. ``dtype`` as in FrameModel."""
+    if getattr(net, "arch", None) == "burst":
+        from models.burst import BurstFrameModel
 
-    For Zero-DCE++ the curve estimator is written too, to :func:`curves_path` of ``out``.
+        return BurstFrameModel(net, dtype)
+    return FrameModel(net, dtype)
+
+
+def export_onnx(net: nn.Module, out: Path, example_hw: tuple[int, int] = (360, 640), burst: int = 1) -> Path:
+    """Write ``net`` behind the frame interface (:func:`frame_model`) to ``out`` (atomically); returns ``out``.
+
+    ``burst`` is the example's frame count (the graph accepts any). For Zero-DCE++ the curve
+    estimator is written too, to :func:`curves_path` of ``out``.
     """
-    model = FrameModel(net.eval()).eval()
-    example = torch.zeros((1, *example_hw, 3), dtype=torch.uint8)
+    model = frame_model(net.eval()).eval()
+    example = torch.zeros((burst, *example_hw, 3), dtype=torch.uint8)
     _export(model, example, out, {"frames": {0: "burst", 1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
             "frames", "enhanced")
     if getattr(net, "arch", None) == "zero-dce++":

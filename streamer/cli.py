@@ -21,7 +21,7 @@ from streamer.urls import MaskingFilter, mask_credentials
 
 log = logging.getLogger("streamer")
 
-MODEL_CHOICES_HELP = "zero-dce or zero-dce++ (default)"
+MODEL_CHOICES_HELP = "zero-dce, zero-dce++ (default) or burst (fuses the last 6 frames: less noise)"
 
 
 def _positive_float(text: str) -> float:
@@ -92,18 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list models and the backends available here")
 
-    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference)")
-    t.add_argument("arch", help="zero-dce or zero-dce++")
+    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), or the burst model")
+    t.add_argument("arch", help="zero-dce, zero-dce++ or burst")
     t.add_argument("--data", type=Path, action="append", required=True, help="folder of training images (repeatable)")
     t.add_argument("--out", type=Path, required=True, help="checkpoint to write (and resume from)")
-    t.add_argument("--steps", type=int, default=2000)
-    t.add_argument("--batch-size", type=int, default=8)
-    t.add_argument("--crop", type=int, default=256)
-    t.add_argument("--short-side", type=int, default=320, help="images are shrunk to this short side first")
-    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--steps", type=int, help="(2000; burst: 3000)")
+    t.add_argument("--batch-size", type=int, help="(8)")
+    t.add_argument("--crop", type=int, help="(256; burst: 128)")
+    t.add_argument("--short-side", type=int, help="images are shrunk to this short side first (320; burst: 256)")
+    t.add_argument("--lr", type=float, help="(1e-4; burst: 1e-3)")
     t.add_argument("--lr-schedule", default="constant", help="constant, or cosine (decays to 0 at the last step)")
-    t.add_argument("--weight-decay", type=float, default=1e-4)
-    t.add_argument("--grad-clip", type=float, default=0.1)
+    t.add_argument("--weight-decay", type=float, help="(1e-4; burst: 0)")
+    t.add_argument("--grad-clip", type=float, help="(0.1; burst: 1)")
     t.add_argument("--exposure-level", type=float, default=0.6, help="target gray level E of the exposure loss")
     t.add_argument("--exposure-weight", type=float, default=10.0, help="weight of the exposure loss (10)")
     t.add_argument("--exposure-patch", type=int, default=16, help="patch size of the exposure loss (16)")
@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--log-every", type=int, default=20)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0)
+    t.add_argument("--frames", type=int, help="burst: burst length N (6)")
+    t.add_argument("--frames-min", type=int, help="burst: shortest burst drawn while training (2)")
+    t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2)")
+    t.add_argument("--ratio-min", type=float, help="burst: least exposure ratio of the synthetic bursts (5)")
+    t.add_argument("--ratio-max", type=float, help="burst: greatest exposure ratio (50)")
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
@@ -222,6 +227,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.arch == "burst":
+        return cmd_train_burst(args)
     try:
         from models.train import TrainConfig, train
     except ImportError as e:
@@ -236,6 +243,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     metrics = ckpt.get("metrics") or {}
     summary = f"; validation PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}" if metrics else ""
     log.info("wrote %s (step %d)%s", cfg.out, ckpt["step"], summary)
+    return 0
+
+
+def cmd_train_burst(args: argparse.Namespace) -> int:
+    try:
+        from models.train_burst import BurstTrainConfig, train_burst
+    except ImportError as e:
+        raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
+    fields = {f.name for f in dataclasses.fields(BurstTrainConfig)}
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    values["data"] = tuple(args.data)
+    cfg = BurstTrainConfig(**values)
+    ckpt = train_burst(cfg)
+    log.info("wrote %s (step %d)", cfg.out, ckpt["step"])
     return 0
 
 
@@ -260,7 +281,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         save_checkpoint(out, shippable(ckpt))
     else:
         out = args.output or weights.onnx_path()
-        export_onnx(network_from_checkpoint(ckpt), out)
+        net = network_from_checkpoint(ckpt)
+        export_onnx(net, out, burst=weights.burst)
+        if weights.burst > 1:  # the streaming pair beside it: one encoder pass per new frame
+            from models.burst import export_streaming_onnx
+
+            export_streaming_onnx(net, out, burst=weights.burst)
     log.info("exported %s to %s", args.model, out)
     return 0
 

@@ -62,12 +62,21 @@ class OnnxRuntimeBackend:
         self.session = _session(path, providers, threads, spin=True)
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self.burst = weights.burst
+        self.streaming = None
+        if weights.burst > 1:
+            # Burst models ship an encoder/decoder pair too: one encoder pass per new frame.
+            from models.burst_runtime import open_streaming
+
+            self.streaming = open_streaming(path, providers, opts)
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
+        if self.streaming is not None:
+            return self.streaming.enhance(frames)
         return self.session.run(["enhanced"], {"frames": frames})[0]
 
     def close(self) -> None:
         self.session = None
+        self.streaming = None
 
 
 class CurveLutBackend:

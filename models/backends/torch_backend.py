@@ -22,7 +22,7 @@ def available() -> str | None:
 
 
 class TorchBackend:
-    """Runs :class:`models.export.FrameModel` around the checkpoint's network."""
+    """Runs the checkpoint's network behind the frame interface (:func:`models.export.frame_model`)."""
 
     name = "torch"
     path = "exact"
@@ -31,7 +31,7 @@ class TorchBackend:
         import torch
 
         from models.checkpoint import load_checkpoint, network_from_checkpoint
-        from models.export import FrameModel
+        from models.export import frame_model
 
         if threads:
             torch.set_num_threads(threads)
@@ -44,7 +44,7 @@ class TorchBackend:
         dtype = torch.float16 if self.precision == "fp16" else torch.float32
         ckpt = load_checkpoint(require_file(weights.checkpoint_path(), f"checkpoint for {weights.name}"))
         net = network_from_checkpoint(ckpt).to(self.device, dtype)
-        self.model = FrameModel(net, dtype).eval()
+        self.model = frame_model(net, dtype).eval()
         if compile:
             self.model = torch.compile(self.model, mode="reduce-overhead" if self.device == "cuda" else "default")
         self.burst = weights.burst

@@ -1,0 +1,123 @@
+"""The burst model's card, written from its checkpoint's record and the benchmark results.
+
+    python -m models.burst_card --psnr P --ssim S
+
+reads ``models/weights/burst.pt`` (training config and step), ``benchmarks/results/eval_burst.json``
+(night clips) when present, hashes the shipped files and writes ``models/weights/burst.md``. ``--psnr``
+/ ``--ssim``: the LOL validation numbers of ``benchmarks/eval_lol.py`` for the burst model (single
+frames, T = 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from models.burst_runtime import streaming_paths
+from models.card import INPUT_ITSELF, licence
+from models.catalog import Weights, get, sha256
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "eval_burst.json"
+
+
+def _night_table(results: dict) -> str:
+    rows = ["| shot | method | GT-mean PSNR | GT-mean SSIM | exposure | temporal noise |", "|---|---|---|---|---|---|"]
+    for shot, r in results.items():
+        for name in ("gain+nlmeans", "zero-dce++", "burst"):
+            m = r["methods"].get(name)
+            if m:
+                noise = f"{m['temporal_noise']:.2f}" if "temporal_noise" in m else ""
+                rows.append(f"| {shot} | {name} | {m['gt_mean_psnr']:.2f} | {m['gt_mean_ssim']:.3f} "
+                            f"| {m['exposure']:.2f} | {noise} |")
+    return "\n".join(rows)
+
+
+def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, night: dict | None) -> str:
+    cfg = ckpt.get("config", {})
+    enc, dec = streaming_paths(weights.onnx_path())
+    files = [
+        (weights.checkpoint, "torch, weights only"),
+        (weights.onnx, f"ONNX, the full-burst graph, exported from it by `streamer export {weights.name}`"),
+        (enc.name, "ONNX, the streaming encoder (one frame -> its features)"),
+        (dec.name, "ONNX, the streaming decoder (the burst's features -> the enhanced frame)"),
+    ]
+    table = "\n".join(f"| `{name}` ({what}) | `{sha256(weights.checkpoint_path().parent / name)}` |" for name, what in files)
+    data = ", ".join("/".join(Path(d).parts[-2:]) for d in cfg.get("data", []))
+    night_md = _night_table(night) if night else "(run `python benchmarks/eval_burst.py`)"
+    return f"""# {weights.name}: model card
+
+{weights.summary}.
+
+| file | sha256 |
+|---|---|
+{table}
+
+Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}-{weights.input_range[1]}, oldest first, \
+burst T = {weights.burst} (any T works; the newest frame is enhanced). Output: (H, W, 3) uint8 {weights.colour_order}.
+
+## Network
+After Karadeniz, Erdem & Erdem, "Burst Photography for Learning to Enhance Extremely Dark Images" (arXiv:2006.09845),
+fine stage only, for 8-bit frames (`models/burst.py`): each frame is scaled to a mean level of 0.4 by its own gain,
+one encoder shared by every frame (a stride-2 conv, then 3 levels of 16/32/64 channels at 1/2, 1/4, 1/8
+resolution); per level the features are max-pooled across the burst and concatenated with the newest frame's own
+features (so what does not line up with the newest frame can be ignored: pans and moving objects do not ghost);
+one decoder with a global-context branch predicts the enhanced frame, pixel-shuffled back to full resolution.
+141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
+budget. Streaming: each frame's encoder features are computed once and kept in a ring
+(`StreamingBurst` in torch; the encoder/decoder ONNX pair on ONNX Runtime), so a new frame costs one encoder and
+one decoder pass whatever T.
+
+## Training
+- Code: `streamer train burst` (`models/train_burst.py`), from random initialization, CPU only (one thread of a
+  shared 2-core machine).
+- Data: clean images {data}: {cfg.get('train_images')} kept as well exposed (mean level 0.3-0.65, few clipped
+  pixels); the 50 highest-numbered LOL pairs held out and never trained on.
+- Synthetic bursts (`models/synth.py`): random {cfg.get('crop')}x{cfg.get('crop')} crops of images shrunk to a
+  {cfg.get('short_side')} px short side, {cfg.get('frames_min')}-{cfg.get('frames')} frames; motion: a pan of up to 6
+  px/frame with a random-walk jitter, small rotation and zoom (35 % static shots with a slight shake), a patch moving
+  across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
+  (log-uniform), Poisson shot noise (300-3000 electrons at full scale) + Gaussian read noise, row noise in 30 %, a
+  colour cast in half, sRGB curve, 8 bits, JPEG 60-95 in 40 %. Target: the clean newest frame.
+- Steps: {ckpt.get('step')} (a run resumed twice, see `models/weights/README.md`), batch {cfg.get('batch_size')}; Adam,
+  learning rate {cfg.get('lr')} with a cosine decay to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed
+  {cfg.get('seed')}. About 50 minutes on one thread of a shared 2-core machine.
+- Loss: L1 + {cfg.get('ssim_weight')} x (1 - SSIM) to the clean newest frame.
+- Command: see `models/weights/README.md`.
+
+## Validation
+Night clips (`python benchmarks/eval_burst.py`: LOL validation images made into a static and a panning 640x360 clip,
+dark, noisy and H.264-compressed with another camera model than training; the anchor knows the truth's exposure):
+
+{night_md}
+
+LOL our485, 50 held-out pairs, single frames (T = 1, no burst to fuse; RGB uint8, scikit-image, data_range 255):
+
+| weights | PSNR dB | SSIM |
+|---|---|---|
+| these | {psnr:.3f} | {ssim:.4f} |
+| the low-light input itself | {INPUT_ITSELF[0]:.3f} | {INPUT_ITSELF[1]:.4f} |
+
+Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime.
+
+## Licence of the data
+{licence(list(cfg.get("data", [])))}
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="write the burst model's card")
+    ap.add_argument("--psnr", type=float, required=True)
+    ap.add_argument("--ssim", type=float, required=True)
+    args = ap.parse_args()
+    from models.checkpoint import load_checkpoint
+
+    weights = get("burst")
+    ckpt = load_checkpoint(weights.checkpoint_path())
+    night = json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else None
+    weights.card_path().write_text(render(weights, ckpt, args.psnr, args.ssim, night))
+    print(f"wrote {weights.card_path()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Streaming burst inference on ONNX Runtime: one encoder and one decoder pass per new frame.
+
+The full-burst graph (``burst.onnx``) encodes every frame of the burst on every call, N encoder
+passes per frame. Beside it ship two graphs (:func:`models.burst.export_streaming_onnx`): the
+encoder (one frame -> its features) and the decoder (the burst's features + the newest frame's ->
+the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features in a ring, so a
+call whose burst is the previous burst moved on by one frame (what the pipeline's BurstBuffer
+hands over) encodes only the new frame. Any other burst (a seek, a new size, a caller that passes
+unrelated frames) is recognised by comparing the frames themselves and re-encoded in full, so the
+result always equals the full-burst graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import ModelError
+
+
+def streaming_paths(onnx_path: Path) -> tuple[Path, Path]:
+    """Where the streaming pair of a full-burst graph lives: ``NAME.encoder.onnx``, ``NAME.decoder.onnx``."""
+    return (onnx_path.with_name(onnx_path.stem + ".encoder.onnx"), onnx_path.with_name(onnx_path.stem + ".decoder.onnx"))
+
+
+def open_streaming(onnx_path: Path, providers: list[str], options) -> StreamingBurstSession | None:
+    """The streaming session for a full-burst graph, or ``None`` when its pair is not beside it."""
+    encoder, decoder = streaming_paths(onnx_path)
+    if not (encoder.is_file() and decoder.is_file()):
+        return None
+    return StreamingBurstSession(encoder, decoder, providers, options)
+
+
+class StreamingBurstSession:
+    """``enhance(frames)``: (T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB."""
+
+    def __init__(self, encoder: Path, decoder: Path, providers: list[str], options) -> None:
+        import onnxruntime as ort
+
+        try:
+            self.encoder = ort.InferenceSession(str(encoder), options, providers=providers)
+            self.decoder = ort.InferenceSession(str(decoder), options, providers=providers)
+        except Exception as e:  # ORT raises its own exception types for a bad graph
+            raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
+        self.providers = self.encoder.get_providers()
+        self._frames: np.ndarray | None = None  # copies of the burst's frames, slot order
+        self._rings: list[np.ndarray] = []  # per level (T, c, h, w), slot order
+        self._order: list[int] = []  # slots, oldest first
+        self.encoded = 0  # encoder passes so far (for tests and benchmarks)
+
+    def _encode(self, frame: np.ndarray) -> list[np.ndarray]:
+        self.encoded += 1
+        return self.encoder.run(["f1", "f2", "f3"], {"frame": frame[None]})
+
+    def _rebuild(self, frames: np.ndarray) -> None:
+        t = len(frames)
+        feats: list[list[np.ndarray]] = []
+        for k in range(t):
+            same = k > 0 and np.array_equal(frames[k], frames[k - 1])
+            feats.append(feats[-1] if same else self._encode(frames[k]))
+        self._rings = [np.concatenate([f[level] for f in feats]) for level in range(3)]
+        self._frames = frames.copy()
+        self._order = list(range(t))
+
+    def _follows(self, frames: np.ndarray) -> bool:
+        """Is ``frames`` the stored burst moved on by one frame?"""
+        stored = self._frames
+        if stored is None or stored.shape != frames.shape:
+            return False
+        return all(np.array_equal(frames[k], stored[self._order[k + 1]]) for k in range(len(frames) - 1))
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames)
+        if self._follows(frames):
+            slot = self._order.pop(0)  # the oldest frame's slot takes the new frame
+            new = self._encode(frames[-1])
+            for ring, f in zip(self._rings, new, strict=True):
+                ring[slot] = f[0]
+            self._frames[slot] = frames[-1]
+            self._order.append(slot)
+        else:
+            self._rebuild(frames)
+        newest = self._order[-1]
+        inputs = {f"ring{i + 1}": r for i, r in enumerate(self._rings)}
+        inputs |= {f"new{i + 1}": r[newest : newest + 1] for i, r in enumerate(self._rings)}
+        inputs["frame"] = frames[-1:]
+        return self.decoder.run(["enhanced"], inputs)[0]

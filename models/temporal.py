@@ -1,0 +1,158 @@
+"""Temporal stability for the single-frame models (Zero-DCE, Zero-DCE++) on video.
+
+Run frame by frame, a curve network answers every small change of the input (sensor noise,
+exposure hunting, codec pumping) with a slightly different output brightness: the video flickers.
+Everything here works on the **low-resolution curve map** (Zero-DCE++'s 1/scale alphas, before
+upsampling) and the thumbnail it was estimated from, so it costs nothing at full resolution:
+
+- ``strength``: the output brightness is stabilised: the enhanced thumbnail (curves applied at
+  low resolution) is averaged over time (exponential moving average) and each frame gets a
+  low-resolution gain map ``average / current`` (bounded by ``max_gain``), upsampled and
+  multiplied onto the enhanced frame. Low-frequency brightness changes that are not in the scene's
+  recent history are removed; edges and motion stay sharp (the gain map is smooth).
+- ``curve_strength``: an EMA of the curve map itself. Off by default: measured on our clips, it
+  *raises* flicker, because Zero-DCE++'s per-frame curve partly compensates a darker or brighter
+  input frame and averaging the curve removes that compensation (see ``tests/models/test_temporal.py``).
+- both restart on a scene cut, detected on the thumbnail: the mean absolute difference of two
+  mean-normalised thumbnails (a global brightness change is not a cut, a new picture is).
+
+Pure numpy, float32, so every path can call it: the torch runner below, ONNX Runtime with a
+curve-map output, or a CPU fast path building per-cell LUTs (``lut(v) = curve(v) * gain``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """``strength``: weight of the past in the brightness average (0 = off; 0.8 is about a 5-frame
+    memory); ``max_gain``: the stabilising gain stays within [1/max_gain, max_gain];
+    ``curve_strength``: weight of the past in an EMA of the curve map (0 = off, the default);
+    ``cut_threshold``: scene-change score above which a frame starts a new scene."""
+
+    strength: float = 0.8
+    max_gain: float = 1.25
+    curve_strength: float = 0.0
+    cut_threshold: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.strength < 1.0 and 0.0 <= self.curve_strength < 1.0):
+            raise ConfigError(f"smoothing strengths must be in [0, 1), not {self.strength}, {self.curve_strength}")
+        if self.max_gain < 1.0:
+            raise ConfigError("the stabilising gain bound must be at least 1")
+        if self.cut_threshold <= 0:
+            raise ConfigError("the scene-cut threshold must be positive")
+
+    @property
+    def enabled(self) -> bool:
+        return self.strength > 0.0 or self.curve_strength > 0.0
+
+
+def ema_step(previous: np.ndarray, current: np.ndarray, strength: float) -> np.ndarray:
+    """One step of the moving average: ``strength * previous + (1 - strength) * current``."""
+    return (strength * previous + (1.0 - strength) * current).astype(np.float32, copy=False)
+
+
+def scene_change(previous: np.ndarray, current: np.ndarray) -> float:
+    """How different two thumbnails (any layout, any range) are as pictures: mean absolute
+    difference after dividing each by its own mean (0 for the same picture at another brightness;
+    about 0.5-1 for unrelated pictures)."""
+    p = previous.astype(np.float32)
+    c = current.astype(np.float32)
+    p = p / max(float(p.mean()), 1e-6)
+    c = c / max(float(c.mean()), 1e-6)
+    return float(np.abs(p - c).mean())
+
+
+def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8) -> np.ndarray:
+    """Zero-DCE++'s curve ``x + a x (1 - x)`` applied ``iterations`` times (numpy, float32);
+    ``alphas`` has x's shape (one shared map) or 3 * iterations channels first (Zero-DCE)."""
+    shared = alphas.shape[0] == x.shape[0]
+    for i in range(iterations):
+        a = alphas if shared else alphas[3 * i : 3 * i + 3]
+        x = x + a * x * (1.0 - x)
+    return x
+
+
+class CurveSmoother:
+    """Temporal state for one video: ``__call__(alphas, thumbnail) -> (alphas, gain)``.
+
+    ``alphas``: the frame's low-resolution curve map (C, h, w) float32 in [-1, 1] (C = 3, or
+    3 * iterations for Zero-DCE); ``thumbnail``: (3, h, w) float32 in [0, 1], the frame downscaled to
+    the map's size (Zero-DCE++'s average-pooled input). Returns the curve map to use and a
+    (3, h, w) gain map to multiply onto the enhanced frame after upsampling both. ``cuts`` counts
+    the scene cuts seen after the first frame.
+    """
+
+    def __init__(self, config: SmoothingConfig = SmoothingConfig(), iterations: int = 8) -> None:
+        self.config = config
+        self.iterations = iterations
+        self.cuts = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.curve: np.ndarray | None = None
+        self.level: np.ndarray | None = None
+        self.thumbnail: np.ndarray | None = None
+
+    def __call__(self, alphas: np.ndarray, thumbnail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cfg = self.config
+        alphas = np.asarray(alphas, np.float32)
+        thumbnail = np.asarray(thumbnail, np.float32)
+        fresh = self.curve is None or self.curve.shape != alphas.shape or self.thumbnail is None \
+            or self.thumbnail.shape != thumbnail.shape
+        if not fresh and scene_change(self.thumbnail, thumbnail) > cfg.cut_threshold:
+            fresh = True
+            self.cuts += 1
+        self.thumbnail = thumbnail.copy()
+        self.curve = alphas.copy() if fresh or not cfg.curve_strength else ema_step(self.curve, alphas, cfg.curve_strength)
+        enhanced = np.clip(apply_curves_np(thumbnail, self.curve, self.iterations), 1e-3, 1.0)
+        if fresh or not cfg.strength:
+            self.level = enhanced
+            return self.curve, np.ones_like(enhanced)
+        self.level = ema_step(self.level, enhanced, cfg.strength)
+        gain = np.clip(self.level / enhanced, 1.0 / cfg.max_gain, cfg.max_gain).astype(np.float32)
+        return self.curve, gain
+
+
+class SmoothedCurveModel:
+    """A Zero-DCE++ network run frame by frame with :class:`CurveSmoother` on its 1/scale curve map
+    (torch on the CPU).
+
+    ``enhance(frames)``: (T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB, the newest
+    frame enhanced with the smoothed curve; call it once per frame, in order (it keeps state).
+    """
+
+    def __init__(self, net, config: SmoothingConfig = SmoothingConfig()) -> None:
+        import torch
+
+        if not hasattr(net, "small_curve_map"):
+            raise ConfigError("temporal smoothing needs a Zero-DCE++ network (a low-resolution curve map)")
+        self.net = net.eval()
+        self.smoother = CurveSmoother(config, net.iterations)
+        self._torch = torch
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        import torch.nn.functional as F
+
+        from models.zero_dce import apply_curves, dce_body
+
+        torch = self._torch
+        net = self.net
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(frames[-1])).permute(2, 0, 1)[None].float() * (1.0 / 255.0)
+            small_in = F.avg_pool2d(x, net.scale, net.scale) if net.scale > 1 else x
+            small = dce_body(net, small_in)  # == net.small_curve_map(x)
+            curve, gain = self.smoother(small[0].numpy(), small_in[0].numpy())
+            alphas, gains = torch.from_numpy(curve)[None], torch.from_numpy(gain)[None]
+            if net.scale > 1:
+                alphas = F.interpolate(alphas, size=x.shape[-2:], mode="bilinear", align_corners=False)
+                gains = F.interpolate(gains, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            y = apply_curves(x, alphas, net.iterations) * gains
+            return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()

@@ -1,0 +1,169 @@
+"""Supervised training of the burst network on synthetic dark bursts (:mod:`models.synth`).
+
+Loss: L1 plus ``ssim_weight * (1 - SSIM)`` between the output and the clean newest frame. Adam with
+a cosine learning rate, gradient clipping, checkpoints written atomically every ``save_every``
+steps; ``resume`` continues from ``out`` (also past the original ``steps``: raise ``--steps``
+to train longer). The burst length is drawn per batch from ``frames_min..frames`` so the network
+works with shorter bursts too (the warm-up of a stream).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.burst import BurstNet
+from models.checkpoint import load_checkpoint, save_checkpoint
+from models.data import holdout_pairs, training_files
+from models.errors import ConfigError
+from models.synth import BurstSampler, SynthConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BurstTrainConfig:
+    """Everything a burst training run depends on; each field is one ``streamer train burst`` flag."""
+
+    data: tuple[Path, ...]
+    out: Path
+    steps: int = 3000
+    batch_size: int = 8
+    crop: int = 128
+    short_side: int = 256
+    frames: int = 6
+    frames_min: int = 2
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ssim_weight: float = 0.2
+    ratio_min: float = 5.0
+    ratio_max: float = 50.0
+    val_low: Path | None = None
+    val_high: Path | None = None
+    val_count: int = 50
+    save_every: int = 100
+    log_every: int = 20
+    seed: int = 0
+    threads: int = 0
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "crop", "frames", "frames_min", "save_every", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        if self.frames_min > self.frames:
+            raise ConfigError("--frames-min must not exceed --frames")
+        if (self.val_low is None) != (self.val_high is None):
+            raise ConfigError("--val-low and --val-high go together (the folders whose held-out pairs are excluded)")
+        if not 1.0 <= self.ratio_min <= self.ratio_max:
+            raise ConfigError("exposure ratios must satisfy 1 <= --ratio-min <= --ratio-max")
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """Mean SSIM of two (B, 3, H, W) images in [0, 1]: uniform 7x7 window, sample covariance,
+    as scikit-image computes it (differentiable)."""
+    c1, c2 = 0.01**2, 0.03**2
+    n = window * window
+    cov = n / (n - 1)
+
+    def pool(t: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(t, window, 1)
+
+    mx, my = pool(x), pool(y)
+    vx = cov * (pool(x * x) - mx * mx)
+    vy = cov * (pool(y * y) - my * my)
+    vxy = cov * (pool(x * y) - mx * my)
+    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return s.mean()
+
+
+def _to_tensor(a: np.ndarray) -> torch.Tensor:
+    t = torch.from_numpy(a).float() * (1.0 / 255.0)
+    return t.movedim(-1, -3)  # (..., H, W, 3) -> (..., 3, H, W)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def train_burst(cfg: BurstTrainConfig) -> dict:
+    """Run (or resume) training; returns the final checkpoint dict (also saved to ``cfg.out``)."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    net = BurstNet()
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step = 0
+    if cfg.resume and cfg.out.exists():
+        ckpt = load_checkpoint(cfg.out)
+        if ckpt["arch"] != "burst":
+            raise ConfigError(f"{cfg.out} holds a {ckpt['arch']} network, not burst")
+        net.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step = int(ckpt["step"])
+        log.info("resumed %s at step %d", cfg.out, step)
+
+    exclude = holdout_pairs(cfg.val_low, cfg.val_high, cfg.val_count).high if cfg.val_high is not None else ()
+    files = training_files(cfg.data, exclude)
+    synth = SynthConfig(frames=cfg.frames, crop=cfg.crop, ratio=(cfg.ratio_min, cfg.ratio_max))
+    sampler = BurstSampler(files, synth, cfg.short_side, seed=cfg.seed + step)
+    log.info("training burst on %d clean images (%d of %d kept as well exposed)", len(sampler.images),
+             len(sampler.images), len(files))
+    lengths = np.random.default_rng(cfg.seed + 1 + step)
+
+    def learning_rate(s: int) -> float:
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps))
+
+    metrics: dict[str, float] = {}
+
+    def checkpoint(save: bool = True) -> dict:
+        payload = {
+            "arch": "burst",
+            "burst": cfg.frames,
+            "state_dict": net.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "config": {k: _plain(v) for k, v in asdict(cfg).items()} | {"train_images": len(sampler.images)},
+            "metrics": metrics,
+        }
+        if save:
+            save_checkpoint(cfg.out, payload)
+        return payload
+
+    net.train()
+    t0, first, running = time.perf_counter(), step, []
+    while step < cfg.steps:
+        n = int(lengths.integers(cfg.frames_min, cfg.frames + 1))
+        xb, yb = sampler.batch(cfg.batch_size, frames=n)
+        x, y = _to_tensor(xb), _to_tensor(yb)
+        out = net(x)
+        l1 = (out - y).abs().mean()
+        loss = l1 + cfg.ssim_weight * (1.0 - ssim(out.clamp(0, 1), y)) if cfg.ssim_weight else l1
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        running.append(float(l1.detach()))
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            rate = (step - first) / max(time.perf_counter() - t0, 1e-9)
+            metrics = {"train_l1": float(np.mean(running[-cfg.log_every :]))}
+            log.info("step %d/%d loss %.4f L1 %.4f (%.2f steps/s)", step, cfg.steps, float(loss.detach()),
+                     metrics["train_l1"], rate)
+        if step % cfg.save_every == 0:
+            checkpoint()
+    return checkpoint()

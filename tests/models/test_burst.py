@@ -1,0 +1,146 @@
+"""The burst network: shapes, burst-order invariance, streaming equals the full burst, ONNX parity,
+and training a few steps through ``streamer train burst``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from models.burst import BurstFrameModel, BurstNet, StreamingBurst  # noqa: E402
+from models.checkpoint import load_checkpoint, network_from_checkpoint  # noqa: E402
+from tests.conftest import dark_frames, run_cli  # noqa: E402
+from tests.models.test_synth import textured  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def net() -> BurstNet:
+    torch.manual_seed(0)
+    return BurstNet().eval()
+
+
+@pytest.mark.parametrize("hw", [(64, 96), (37, 53), (1, 1)])
+def test_any_frame_size_gives_the_same_size(net: BurstNet, hw: tuple[int, int]) -> None:
+    with torch.no_grad():
+        y = net(torch.rand(2, 3, 3, *hw))
+    assert y.shape == (2, 3, *hw)
+
+
+def test_older_frames_are_order_free_but_the_newest_is_special(net: BurstNet) -> None:
+    x = torch.rand(1, 4, 3, 32, 48) * 0.2
+    with torch.no_grad():
+        base = net(x)
+        shuffled_older = net(x[:, [2, 0, 1, 3]])
+        other_newest = net(x[:, [0, 1, 3, 2]])
+    assert torch.allclose(base, shuffled_older, atol=1e-6)  # max-pooling is order-free
+    assert not torch.allclose(base, other_newest, atol=1e-3)  # the newest frame's own features count
+
+
+def test_streaming_equals_the_full_burst(net: BurstNet) -> None:
+    frames = torch.rand(1, 9, 3, 45, 70) * 0.3
+    stream = StreamingBurst(net, length=4)
+    with torch.no_grad():
+        for k in range(frames.shape[1]):
+            got = stream.push(frames[:, k])
+            want = net(frames[:, max(0, k - 3) : k + 1])
+            assert (got - want).abs().max() < 1e-5
+    assert len(stream.ring) == 4
+    stream.push(torch.rand(1, 3, 20, 30))  # a new size restarts the ring
+    assert len(stream.ring) == 1
+
+
+def test_warm_up_with_a_repeated_first_frame_equals_a_short_burst(net: BurstNet) -> None:
+    # BurstBuffer fills a young burst with copies of the first frame: max-pooling ignores duplicates.
+    x = torch.rand(1, 2, 3, 24, 24)
+    padded = torch.cat([x[:, :1], x[:, :1], x[:, :1], x[:, 1:]], 1)
+    with torch.no_grad():
+        assert torch.allclose(net(x), net(padded), atol=1e-6)
+
+
+def test_frame_model_takes_uint8_frames(net: BurstNet) -> None:
+    frames = np.stack(dark_frames(3, 64, 48))
+    model = BurstFrameModel(net)
+    with torch.no_grad():
+        out = model(torch.from_numpy(frames)).numpy()
+        want = net(torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255.0)
+    assert out.shape == (48, 64, 3) and out.dtype == np.uint8
+    ref = (want[0].clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+    assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1
+
+
+def test_onnx_export_matches_torch_for_any_burst_length_and_size(net: BurstNet, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from models.export import export_onnx
+
+    path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96), burst=6)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    model = BurstFrameModel(net)
+    for t, (h, w) in ((6, (72, 96)), (3, (123, 77)), (1, (360, 640))):
+        frames = np.stack(dark_frames(t, w, h))
+        got = session.run(["enhanced"], {"frames": frames})[0]
+        with torch.no_grad():
+            want = model(torch.from_numpy(frames)).numpy()
+        assert got.shape == (h, w, 3)
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert diff.max() <= 1 and diff.mean() < 0.01
+
+
+@pytest.mark.slow
+def test_train_burst_a_few_steps_then_resume_and_export(tmp_path: Path) -> None:
+    data = tmp_path / "clean"
+    data.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(data / f"{i}.png"), cv2.cvtColor(textured(96, 112, seed=i), cv2.COLOR_RGB2BGR))
+    out = tmp_path / "burst.pt"
+    common = ["train", "burst", "--data", str(data), "--out", str(out), "--batch-size", "2", "--crop", "64",
+              "--short-side", "96", "--frames", "3", "--threads", "1", "--save-every", "2", "--log-every", "1"]
+    r = run_cli(*common, "--steps", "3")
+    assert r.returncode == 0, r.stderr
+    first = load_checkpoint(out)
+    assert first["arch"] == "burst" and first["step"] == 3 and first["burst"] == 3
+    torch.manual_seed(0)  # the seed training starts from: the weights moved
+    initial = BurstNet().state_dict()
+    assert any(not torch.equal(initial[k], v) for k, v in first["state_dict"].items())
+    r = run_cli(*common, "--steps", "5", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "resumed" in r.stderr and load_checkpoint(out)["step"] == 5
+    net = network_from_checkpoint(load_checkpoint(out))
+    assert isinstance(net, BurstNet)
+
+
+def test_train_burst_rejects_bad_settings(tmp_path: Path) -> None:
+    r = run_cli("train", "burst", "--data", str(tmp_path), "--out", str(tmp_path / "x.pt"), "--frames", "2",
+                "--frames-min", "4")
+    assert r.returncode == 2 and "--frames-min" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from models.burst import export_streaming_onnx
+    from models.burst_runtime import open_streaming
+    from models.export import export_onnx
+    from streamer.buffer import BurstBuffer
+
+    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96), burst=4)
+    export_streaming_onnx(net, full_path, example_hw=(72, 96), burst=4)
+    full = ort.InferenceSession(str(full_path), providers=["CPUExecutionProvider"])
+    stream = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    assert stream is not None
+    buffer = BurstBuffer(4)
+    frames = dark_frames(7, 77, 45)  # odd size: the decoder's output is cropped
+    for f in frames:
+        buffer.push(f)
+        got = stream.enhance(buffer.burst())
+        want = full.run(["enhanced"], {"frames": buffer.burst()})[0]
+        assert got.shape == (45, 77, 3) and np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    assert stream.encoded == 7  # one encoder pass per new frame (the warm-up copies are not re-encoded)
+    # A burst that does not follow the last one (a seek, another caller) is encoded in full.
+    other = np.stack(dark_frames(4, 77, 45, seed=3))
+    got = stream.enhance(other)
+    want = full.run(["enhanced"], {"frames": other})[0]
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1 and stream.encoded == 11
+    assert open_streaming(tmp_path / "missing.onnx", ["CPUExecutionProvider"], ort.SessionOptions()) is None
