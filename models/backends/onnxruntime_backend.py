@@ -28,7 +28,7 @@ def available() -> str | None:
     return None
 
 
-def _session(path: Path, providers: list[str], threads: int, spin: bool):
+def _options(threads: int, spin: bool):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -38,8 +38,14 @@ def _session(path: Path, providers: list[str], threads: int, spin: bool):
     if not spin:
         # Idle ORT workers spin by default: next to an encoder on few cores that steals its CPU.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+def _session(path: Path, providers: list[str], threads: int, spin: bool):
+    import onnxruntime as ort
+
     try:
-        return ort.InferenceSession(str(path), opts, providers=providers)
+        return ort.InferenceSession(str(path), _options(threads, spin), providers=providers)
     except Exception as e:  # ORT raises its own exception types for a bad graph
         raise ModelError(f"cannot load {path}: {e}") from e
 
@@ -67,7 +73,7 @@ class OnnxRuntimeBackend:
             # Burst models ship an encoder/decoder pair too: one encoder pass per new frame.
             from models.burst_runtime import open_streaming
 
-            self.streaming = open_streaming(path, providers, opts)
+            self.streaming = open_streaming(path, providers, _options(threads, spin=True))
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         if self.streaming is not None:
