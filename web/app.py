@@ -38,6 +38,7 @@ from streamer.jobs import run_enhance
 from streamer.serve import ServeConfig
 from streamer.urls import mask_credentials
 from streamer.webcam import WebcamService
+from web.delivery import Deliveries, Delivery
 from web.stamp import stamp
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,11 @@ WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640, "max": 1280}, "height": 
 WEBCAM_EVERY_S = 0.1
 STATS_EVERY_S = 0.5
 JPEG_QUALITY = 85
-KEEP_FRAMES = 30
+KEEP_NS = 1_000_000_000  # a shared JPEG is kept this long (monotonic ns) for other viewers of its frame
+# A live tab sends its next frame once its browser has fetched the last one (web/delivery.py), or
+# after this long: a browser that never fetches (closed, or never showing the pane) gets one frame
+# per FETCH_WAIT_S, a slow one gets what it can take.
+FETCH_WAIT_S = 2.0
 
 # The browser posts a webcam frame every ``stream_every`` seconds whether or not the last one has
 # reached the server; on a busy machine those uploads pile up and the picture sent back falls
@@ -104,8 +109,10 @@ def _limit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class Page:
     """The page's state: the broadcaster, the webcam service, each tab's settings."""
 
-    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> None:
+    def __init__(self, cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path,
+                 deliveries: Deliveries) -> None:
         self.cfg = cfg
+        self.deliveries = deliveries
         self.broadcaster = broadcaster
         self.webcams = webcams
         self.shown_source = mask_credentials(cfg.source)
@@ -113,7 +120,9 @@ class Page:
         self._live_runs: dict[str, int | None] = {}  # per tab: the live generator that should run (a newer one replaces it)
         self._run_ids = itertools.count(1)
         self._lock = threading.Lock()
-        # Each shown picture is encoded once, whoever watches: (seq, pane, settings) -> JPEG path.
+        # Each shown picture is encoded once, whoever watches: (ready_ns, pane, settings) -> JPEG path. Keyed by
+        # the frame's monotonic time, not its seq: a restarted pipeline counts seq from 1 again, and seq keys
+        # then served the old pipeline's pictures (seconds old) as new ones.
         # The server's work folder (removed when it exits) holds them and the enhanced uploads.
         self._workdir = workdir
         self._jpegs: dict[tuple, Path] = {}
@@ -121,8 +130,11 @@ class Page:
         self._jpeg_dir.mkdir(exist_ok=True)
         self._jpeg_lock = threading.Lock()
 
-    def _jpeg(self, key: tuple, make) -> str:
-        """The JPEG file of picture ``key``, made by ``make()`` ((H, W, 3) uint8 RGB) the first time."""
+    def _jpeg(self, key: tuple, make, run: int) -> Path:
+        """Live run ``run``'s own name (a hard link) for the JPEG file of picture ``key``, made by ``make()``
+        ((H, W, 3) uint8 RGB) the first time. The picture is encoded once whoever watches; the name is
+        the run's so that the browser's fetch of it tells this run its picture arrived (web/delivery.py).
+        The caller removes the link once the browser has it (Gradio has its own copy by then)."""
         with self._jpeg_lock:
             path = self._jpegs.get(key)
             if path is None:
@@ -130,9 +142,16 @@ class Page:
                 ok, data = cv2.imencode(".jpg", cv2.cvtColor(make(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
                 path.write_bytes(data.tobytes())
                 self._jpegs[key] = path
-                for old in [k for k in self._jpegs if k[0] < key[0] - KEEP_FRAMES]:
+                for old in [k for k in self._jpegs if k[0] < key[0] - KEEP_NS]:
                     self._jpegs.pop(old).unlink(missing_ok=True)
-            return str(path)
+            own = path.with_name(f"{path.stem}-{run}{path.suffix}")
+            try:
+                own.hardlink_to(path)
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                own.write_bytes(path.read_bytes())
+            return own
 
     def _view(self, session: str) -> ViewSettings:
         with self._lock:
@@ -152,8 +171,17 @@ class Page:
             yield None, None, f"cannot start the live view: {mask_credentials(str(e))}"
             return
         last_stats = 0.0
+        sent: Delivery | None = None  # the files of the last frame sent, until the browser has them
+        links: list[Path] = []
         try:
             while self._live_runs.get(session) == run:
+                if sent is not None:
+                    sent.wait(FETCH_WAIT_S)
+                    sent.close()
+                    sent = None
+                    for link in links:
+                        link.unlink(missing_ok=True)
+                    continue  # the tab may have been stopped meanwhile
                 frame = sub.next_frame(timeout=1.0)
                 now = time.monotonic()
                 stats = gr.skip()
@@ -171,12 +199,17 @@ class Page:
                         after = stamp(after, wall_ms)
                     return split_view(frame.before, after) if look[2] == "split" else after
 
-                after = self._jpeg((frame.seq, "after", look), make_after)
-                if settings.view == "split":
-                    yield gr.skip(), after, stats
-                else:
-                    yield self._jpeg((frame.seq, "before"), lambda frame=frame: frame.before), after, stats
+                after = self._jpeg((frame.ready_ns, "after", look), make_after, run)
+                before = None if settings.view == "split" else \
+                    self._jpeg((frame.ready_ns, "before"), lambda frame=frame: frame.before, run)
+                links = [p for p in (before, after) if p is not None]
+                sent = self.deliveries.expect(p.name for p in links)
+                yield (gr.skip() if before is None else str(before)), str(after), stats
         finally:
+            if sent is not None:
+                sent.close()
+            for link in links:
+                link.unlink(missing_ok=True)
             sub.close()
 
     def stop_live(self, request: gr.Request) -> None:
@@ -242,9 +275,11 @@ class Page:
         self.webcams.forget(session)
 
 
-def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> gr.Blocks:
-    """The page; ``workdir`` (an existing folder the caller removes at exit) takes its temporary files."""
-    page = Page(cfg, broadcaster, webcams, workdir)
+def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path,
+          deliveries: Deliveries) -> gr.Blocks:
+    """The page; ``workdir`` (an existing folder the caller removes at exit) takes its temporary files;
+    ``deliveries`` must hear of every file the server sends (``web.delivery.FetchWatcher``)."""
+    page = Page(cfg, broadcaster, webcams, workdir, deliveries)
     models = list(catalog.CATALOG)
     with gr.Blocks(title="streamer: night video, enhanced", delete_cache=(60, 120)) as demo:
         gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")

@@ -27,6 +27,7 @@ from streamer.errors import ConfigError
 from streamer.serve import ServeConfig
 from streamer.webcam import WebcamService
 from web.app import CSS, HEAD, build
+from web.delivery import Deliveries, FetchWatcher
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ def create_app(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamServic
                 raise fastapi.HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Basic"})
         return {"channels": [dataclasses.asdict(s) for s in broadcaster.status()]}
 
-    page = build(cfg, broadcaster, webcams, workdir)
+    deliveries = Deliveries()
+    app.add_middleware(FetchWatcher, deliveries=deliveries)
+    page = build(cfg, broadcaster, webcams, workdir, deliveries)
     page.queue(default_concurrency_limit=None)
     return gr.mount_gradio_app(
         app, page, path="/", server_name=cfg.host, server_port=cfg.port, auth=cfg.auth, ssr_mode=False,

@@ -175,6 +175,42 @@ def test_five_viewers_share_one_pipeline(demo_server, chromium):
     wait_for(lambda: "released the pipeline for demo (nobody watching)" in demo_server.log, 30, "the release in the log")
 
 
+# Counts the pictures the "after" pane really shows: a new src that the browser decoded while it was
+# still the pane's src. A picture replaced before it loaded counts nothing (the browser drops it).
+COUNT_SHOWN_JS = """() => {
+  window.__shown = 0;
+  let last = null;
+  const check = () => {
+    const img = document.querySelector('#after img');
+    if (!img || !img.src || img.src === last) return;
+    const src = last = img.src;
+    img.decode().then(() => { if (img.src === src) window.__shown += 1; }, () => {});
+  };
+  new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                      attributeFilter: ['src']});
+}"""
+
+
+def test_every_one_of_three_viewers_sees_the_picture_change(demo_server, chromium):
+    """Each tab gets pictures at the pace its browser can show them. When frames were pushed at the
+    pipeline's rate, each new picture replaced the previous one before it had loaded, and with three
+    viewers the panes stood still (0-0.4 pictures a second shown, while 12 a second were sent)."""
+    wait_for(lambda: not demo_server.status()["channels"], 30, "no pipeline before the test")
+    pages = [open_page(chromium, demo_server.url) for _ in range(3)]
+    try:
+        for page in pages:
+            wait_for(lambda page=page: pane_src(page, "after"), 60, "frames in every tab")
+        for page in pages:
+            page.evaluate(COUNT_SHOWN_JS)
+        want, deadline = 20, time.monotonic() + 30.0
+        while min(shown := [page.evaluate("window.__shown") for page in pages]) < want and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert min(shown) >= want, f"pictures shown per tab in 30 s: {shown}, want {want} each"
+    finally:
+        for page in pages:
+            page.close()
+
+
 def test_webcam_mode_streams_enhanced_frames_back(demo_server, chromium):
     page = open_page(chromium, demo_server.url)
     try:
