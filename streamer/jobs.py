@@ -60,7 +60,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     try:
         info = source.info
         live = cfg.live(info.live)
-        sink = open_sink(cfg.output, info, sink_options)
+        sink = open_sink(cfg.output, info, dataclasses.replace(sink_options, low_latency=live))
         log.info(
             "%s (%dx%d, %s mode) -> %s with %s on %s/%s",
             info.description, info.width, info.height, "live" if live else "file",

@@ -40,6 +40,9 @@ class SinkOptions:
     copy_audio: bool = True
     # libx264, or a GPU encoder picked by streamer.codecs.pick_encoder (h264_nvenc) when the model runs on CUDA.
     encoder: str = "libx264"
+    # Live recordings encode each frame as it comes (x264 sliced threads: no frames held back);
+    # files use frame threads, as the ffmpeg command line does (faster, better compression).
+    low_latency: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:

@@ -105,6 +105,9 @@ class VideoFileSink:
             stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
             stream.codec_context.time_base = info.time_base
             stream.options = encoder_options(options.encoder, options.crf, options.preset)
+            # PyAV's default (slice threads only) makes x264 use sliced threads; "AUTO" lets it use
+            # frame threads like the ffmpeg command line. Slices stay for live: no frame delay.
+            stream.codec_context.thread_type = "SLICE" if options.low_latency else "AUTO"
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {path}: {e}") from e
