@@ -47,6 +47,17 @@ def network_from_checkpoint(ckpt: dict) -> torch.nn.Module:
     return net.eval()
 
 
+def plain(value: object) -> object:
+    """Config values as plain Python (paths as strings) so ``weights_only`` loading accepts them."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def save_checkpoint(path: Path, payload: dict) -> None:
     """Write atomically: a crash mid-write never leaves a truncated file under ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from models import zero_dce
-from models.checkpoint import build_network, load_checkpoint, save_checkpoint
+from models.checkpoint import build_network, load_checkpoint, plain, save_checkpoint
 from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
 from models.losses import ssim, zero_reference_loss
@@ -151,17 +151,6 @@ def best_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.best{out.suffix}")
 
 
-def _plain(value: object) -> object:
-    """Config values as plain Python (paths as strings) so ``weights_only`` loading accepts them."""
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _freeze(net: torch.nn.Module, mode: str) -> list[torch.nn.Parameter]:
     if mode == "all-but-last":
         for p in net.parameters():
@@ -222,7 +211,7 @@ def train(cfg: TrainConfig) -> dict:
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,
-            "config": _plain(asdict(cfg)) | {"train_images": len(files)},
+            "config": plain(asdict(cfg)) | {"train_images": len(files)},
             "metrics": metrics,
         }
         if save:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from models.burst import BurstNet
-from models.checkpoint import load_checkpoint, save_checkpoint
+from models.checkpoint import load_checkpoint, plain, save_checkpoint
 from models.data import holdout_pairs, training_files
 from models.errors import ConfigError
+from models.losses import ssim
 from models.synth import BurstSampler, SynthConfig
 
 log = logging.getLogger(__name__)
@@ -67,35 +67,9 @@ class BurstTrainConfig:
             raise ConfigError("exposure ratios must satisfy 1 <= --ratio-min <= --ratio-max")
 
 
-def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 7) -> torch.Tensor:
-    """Mean SSIM of two (B, 3, H, W) images in [0, 1]: uniform 7x7 window, sample covariance,
-    as scikit-image computes it (differentiable)."""
-    c1, c2 = 0.01**2, 0.03**2
-    n = window * window
-    cov = n / (n - 1)
-
-    def pool(t: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(t, window, 1)
-
-    mx, my = pool(x), pool(y)
-    vx = cov * (pool(x * x) - mx * mx)
-    vy = cov * (pool(y * y) - my * my)
-    vxy = cov * (pool(x * y) - mx * my)
-    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return s.mean()
-
-
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
     t = torch.from_numpy(a).float() * (1.0 / 255.0)
     return t.movedim(-1, -3)  # (..., H, W, 3) -> (..., 3, H, W)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def train_burst(cfg: BurstTrainConfig) -> dict:
@@ -135,7 +109,7 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,
-            "config": {k: _plain(v) for k, v in asdict(cfg).items()} | {"train_images": len(sampler.images)},
+            "config": plain(asdict(cfg)) | {"train_images": len(sampler.images)},
             "metrics": metrics,
         }
         if save:
