@@ -7,12 +7,18 @@ client the built-in night street at 320x180, and exits.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import av
+import pytest
 
-from tests.conftest import dark_frames
+from tests.conftest import REPO, dark_frames, free_port
+from tests.streamer.rtsp_server import is_listening
 
 
 def serve(port: int, seconds: float) -> None:
@@ -38,14 +44,23 @@ def serve(port: int, seconds: float) -> None:
         pass  # the client hung up: that is how a recording with --duration ends
 
 
-def is_listening(port: int) -> bool:
-    """True once 127.0.0.1:PORT is in LISTEN state (read from /proc, without connecting to it)."""
-    with open("/proc/net/tcp") as f:
-        for line in f.read().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
-                return True
-    return False
+@contextmanager
+def running(seconds: float) -> Iterator[int]:
+    """This server in a subprocess on a free port, for a test: yields the port once it listens."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc/net/tcp to see when the server listens")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tests.streamer.stream_server", str(port), str(seconds)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while not is_listening(port):
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("the test stream server did not start")
+            time.sleep(0.02)
+        yield port
+    finally:
+        server.kill()
+        server.wait()
 
 
 if __name__ == "__main__":

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, decode, free_port, luma, run_cli
-from tests.streamer.stream_server import is_listening
+from tests.conftest import decode, luma, run_cli
+from tests.streamer.stream_server import running
 
 
 @pytest.fixture
 def stream_port() -> int:
-    if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs Linux /proc/net/tcp to see when the server listens")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tests.streamer.stream_server", str(port), "6"], cwd=REPO)
-    deadline = time.monotonic() + 30
-    while not is_listening(port):
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("the test stream server did not start")
-        time.sleep(0.02)
-    yield port
-    server.kill()
-    server.wait()
+    with running(6) as port:
+        yield port
 
 
 def test_live_stream_is_recorded_for_the_duration_with_capture_clock_timestamps(stream_port: int, tmp_path: Path) -> None:

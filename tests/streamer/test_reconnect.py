@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from streamer.errors import ConfigError, SourceError
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
 from streamer.sources.reconnect import ReconnectingSource
-from tests.conftest import REPO, free_port
-from tests.streamer.stream_server import is_listening
+from tests.conftest import free_port
+from tests.streamer.stream_server import running
 
 
 def test_backoff_grows_is_capped_and_jittered() -> None:
@@ -39,19 +36,8 @@ def test_bad_policy_is_a_config_error(kwargs: dict) -> None:
 @pytest.fixture
 def ending_stream() -> str:
     """A real MPEG-TS stream on loopback that serves one client for 1.5 s and is then gone for good."""
-    if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs Linux /proc/net/tcp to see when the server listens")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tests.streamer.stream_server", str(port), "1.5"], cwd=REPO)
-    deadline = time.monotonic() + 30
-    while not is_listening(port):
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("the test stream server did not start")
-        time.sleep(0.02)
-    yield f"tcp://127.0.0.1:{port}"
-    server.kill()
-    server.wait()
+    with running(1.5) as port:
+        yield f"tcp://127.0.0.1:{port}"
 
 
 def read_all(source) -> list:
