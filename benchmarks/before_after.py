@@ -14,15 +14,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import label  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from streamer.sources.demo import DemoSource  # noqa: E402
-
-
-def label(img: np.ndarray, text: str) -> np.ndarray:
-    out = img.copy()
-    cv2.putText(out, text, (12, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(out, text, (12, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
-    return out
 
 
 def main() -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import SIZES, markdown_table, write_results  # noqa: E402
+from benchmarks.common import SIZES, markdown_table, time_calls, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from streamer.sources.demo import DemoSource  # noqa: E402
 
@@ -39,22 +37,15 @@ def main() -> None:
                 b = backends.open_backend(name, catalog.get(model))
                 for _ in range(3):
                     b.enhance(frame)
-                times = []
-                for _ in range(args.repeats):
-                    t0 = time.perf_counter()
-                    b.enhance(frame)
-                    times.append(time.perf_counter() - t0)
+                r = time_calls(b.enhance, frame, args.repeats)
                 b.close()
-                med = statistics.median(times)
-                spread = statistics.quantiles(times, n=4)
-                results.setdefault(size, {}).setdefault(model, {})[name] = {
-                    "median_ms": med * 1e3, "q1_ms": spread[0] * 1e3, "q3_ms": spread[2] * 1e3, "fps": 1 / med,
+                results.setdefault(size, {}).setdefault(model, {})[name] = r | {
                     "device": b.device, "path": getattr(b, "path", "exact"),
                 }
-                iqr = f"{spread[0] * 1e3:.1f}-{spread[2] * 1e3:.1f}"
+                iqr = f"{r['q1_ms']:.1f}-{r['q3_ms']:.1f}"
                 path = getattr(b, "path", "exact")
                 label = f"{name} ({b.device}{', lookup-table fast path' if path == 'lut' else ''})"
-                rows.append([size, model, label, f"{med * 1e3:.1f}", iqr, f"{1 / med:.1f}"])
+                rows.append([size, model, label, f"{r['median_ms']:.1f}", iqr, f"{r['fps']:.1f}"])
     table = markdown_table(["size", "model", "backend", "median ms", "IQR ms", "fps"], rows)
     load = os.getloadavg()
     table += f"\n\nLoad average (1, 5, 15 min) at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} on {os.cpu_count()} cores."

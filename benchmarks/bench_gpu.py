@@ -20,15 +20,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import SIZES, machine, markdown_table, write_results  # noqa: E402
+from benchmarks.common import SIZES, machine, markdown_table, time_calls, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
 
 GPU_SIZES = {**SIZES, "2160p": (3840, 2160)}
@@ -75,17 +73,10 @@ def model_only(sizes: list[str], models: list[str], repeats: int) -> tuple[dict,
                     results.setdefault(size, {}).setdefault(model, {})[name] = {"error": f"{type(e).__name__}: {e}"}
                     rows.append([size, model, name, "failed", "", str(e)[:60]])
                     continue
-                times = []
-                for _ in range(repeats):
-                    t0 = time.perf_counter()
-                    b.enhance(frame)
-                    times.append(time.perf_counter() - t0)
+                r = time_calls(b.enhance, frame, repeats)
                 b.close()
-                med = statistics.median(times)
-                q = statistics.quantiles(times, n=4)
-                results.setdefault(size, {}).setdefault(model, {})[name] = {
-                    "median_ms": med * 1e3, "q1_ms": q[0] * 1e3, "q3_ms": q[2] * 1e3, "fps": 1 / med}
-                rows.append([size, model, name, f"{med * 1e3:.2f}", f"{1 / med:.0f}", f"{q[0] * 1e3:.2f}-{q[2] * 1e3:.2f}"])
+                results.setdefault(size, {}).setdefault(model, {})[name] = r
+                rows.append([size, model, name, f"{r['median_ms']:.2f}", f"{r['fps']:.0f}", f"{r['q1_ms']:.2f}-{r['q3_ms']:.2f}"])
     return results, rows
 
 

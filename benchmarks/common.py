@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -70,6 +71,31 @@ def write_results(name: str, settings: dict, results: object, table: str) -> Pat
     path.write_text(json.dumps(payload, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(table + "\n")
     return path
+
+
+def time_calls(fn, arg, repeats: int) -> dict[str, float]:
+    """Time ``repeats`` calls of ``fn(arg)`` (warm it up first): median and quartiles in ms, and fps.
+
+    ``fn`` must return once its work is done (backends return host arrays, so device work is inside).
+    """
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(arg)
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    q = statistics.quantiles(times, n=4)
+    return {"median_ms": med * 1e3, "q1_ms": q[0] * 1e3, "q3_ms": q[2] * 1e3, "fps": 1 / med}
+
+
+def label(img, text: str, origin: tuple[int, int] = (12, 30), scale: float = 0.8, thickness: int = 2):
+    """A copy of ``img`` ((H, W, 3) uint8 RGB) with ``text`` in white, outlined in black, at ``origin``."""
+    import cv2
+
+    out = img.copy()
+    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return out
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:

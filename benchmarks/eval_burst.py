@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import markdown_table, write_results  # noqa: E402
+from benchmarks.common import label, markdown_table, write_results  # noqa: E402
 from benchmarks.night_clips import SHOTS, make_shot  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from models.data import holdout_pairs, read_rgb  # noqa: E402
@@ -109,13 +109,6 @@ def truth_stats(truth: list[np.ndarray], static: bool) -> dict[str, float]:
     return res
 
 
-def label(img: np.ndarray, text: str) -> np.ndarray:
-    out = img.copy()
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -169,7 +162,7 @@ def main() -> None:
                 panels = [("input", dark), ("gain+nlmeans", outputs["gain+nlmeans"][0]),
                           ("zero-dce++", outputs["zero-dce++"][0]), ("burst", outputs["burst"][0]), ("truth", truth)]
                 strip_rows.append(np.concatenate(
-                    [label(cv2.resize(f[k], (320, 180), interpolation=cv2.INTER_AREA), f"{shot.name}: {n}")
+                    [label(cv2.resize(f[k], (320, 180), interpolation=cv2.INTER_AREA), f"{shot.name}: {n}", (6, 18), 0.5, 1)
                      for n, f in panels], axis=1))
         avg = {name: {k: float(np.mean([m[k] for m in ms])) for k in ms[0]} for name, ms in per_method.items()}
         avg["truth"] = {k: float(np.mean([t[k] for t in truths])) for k in truths[0]}
