@@ -227,36 +227,25 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    if args.arch == "burst":
-        return cmd_train_burst(args)
     try:
-        from models.train import TrainConfig, train
+        if args.arch == "burst":
+            from models.train_burst import BurstTrainConfig as Config
+            from models.train_burst import train_burst as run
+        else:
+            from models.train import TrainConfig as Config
+            from models.train import train as run
     except ImportError as e:
         raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    fields = {f.name for f in dataclasses.fields(Config)}
     values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     values["data"] = tuple(args.data)
-    if args.pairs:
+    if "pairs" in values:
         values["pairs"] = tuple(args.pairs)
-    cfg = TrainConfig(**values)
-    ckpt = train(cfg)
+    cfg = Config(**values)
+    ckpt = run(cfg)
     metrics = ckpt.get("metrics") or {}
-    summary = f"; validation PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}" if metrics else ""
+    summary = f"; validation PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}" if "psnr" in metrics else ""
     log.info("wrote %s (step %d)%s", cfg.out, ckpt["step"], summary)
-    return 0
-
-
-def cmd_train_burst(args: argparse.Namespace) -> int:
-    try:
-        from models.train_burst import BurstTrainConfig, train_burst
-    except ImportError as e:
-        raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
-    fields = {f.name for f in dataclasses.fields(BurstTrainConfig)}
-    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
-    values["data"] = tuple(args.data)
-    cfg = BurstTrainConfig(**values)
-    ckpt = train_burst(cfg)
-    log.info("wrote %s (step %d)", cfg.out, ckpt["step"])
     return 0
 
 
