@@ -268,6 +268,12 @@ class _Stoppable:
     def read(self) -> Frame | None:
         return None if self._stop.is_set() else self._source.read()
 
+    def stop(self) -> None:
+        """Wake a read waiting out an outage (see :meth:`Pipeline.run`), if the source can be woken."""
+        stop = getattr(self._source, "stop", None)
+        if stop is not None:
+            stop()
+
     def close(self) -> None:
         self._source.close()
 
