@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import markdown_table, write_results  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 from web.stamp import DECODE_JS, stamp  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,12 +100,6 @@ CAM_WATCH_JS = """() => {
   new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
                                                       attributeFilter: ['src']});
 }""".replace("CAM_WIDTH", str(CAM_SIZE[0]))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(source: str, port: int) -> subprocess.Popen:
