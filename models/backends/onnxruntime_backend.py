@@ -98,7 +98,7 @@ class CurveLutBackend:
     def __init__(self, weights: Weights, curves: Path, threads: int) -> None:
         import cv2
 
-        from models.curve_lut import CurveLUT
+        from models.curve_lut import CurveLUT, pool
 
         # The estimator is tiny (~2 ms at 720p): one thread, no spinning, leaves the cores to the codec.
         self.session = _session(curves, ["CPUExecutionProvider"], threads or 1, spin=False)
@@ -111,14 +111,13 @@ class CurveLutBackend:
         except (KeyError, ValueError):
             raise ModelError(f"{curves} lacks its scale/iterations metadata; re-export it with 'streamer export'") from None
         self.lut = CurveLUT(iterations)
+        self._pool = pool
         self.burst = weights.burst
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
-        from models.curve_lut import pool
-
         rgb = np.ascontiguousarray(frames[-1])
         try:
-            small = pool(rgb, self.scale)
+            small = self._pool(rgb, self.scale)
         except ValueError as e:
             raise ModelError(str(e)) from e
         alphas = self.session.run(["alphas"], {"small": small})[0]
