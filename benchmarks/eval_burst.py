@@ -7,7 +7,7 @@ Side by side in one run:
 - ``gain+hqdn3d`` / ``gain+nlmeans``: an exposure gain in linear light matched to the truth (it
   knows the answer's brightness), then the real FFmpeg filter;
 - ``zero-dce++``: our shipped weights, frame by frame (ONNX Runtime), and ``zero-dce++ smoothed``
-  with the temporal curve smoothing (:mod:`models.temporal`, torch);
+  with the temporal smoothing ``streamer enhance`` runs on video by default (:mod:`models.temporal`);
 - ``burst``: the shipped burst model through the ONNX Runtime backend, fed by the pipeline's
   BurstBuffer (so the first frames have a short burst, as in a real run); ``burst T=1``: the same
   network given only the newest frame (on the pan: a fused burst that ghosted would score below it).
@@ -27,6 +27,7 @@ import argparse
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -118,19 +119,16 @@ def main() -> None:
     ap.add_argument("--strip-frame", type=int, default=20)
     args = ap.parse_args()
 
-    import torch
+    from models.temporal import SmoothingConfig
 
-    from models.checkpoint import load_checkpoint, network_from_checkpoint
-    from models.temporal import SmoothedCurveModel
-
-    torch.set_num_threads(args.threads)
     split = holdout_pairs(args.data / "lol_our485" / "low", args.data / "lol_our485" / "high", 50)
     opts = backends.BackendOptions(device="cpu", threads=args.threads)
     burst_w = catalog.get("burst")
     models = {
         "zero-dce++": (lambda: backends.open_backend("onnxruntime", catalog.get("zero-dce++"), opts), 1),
-        "zero-dce++ smoothed": (lambda: SmoothedCurveModel(network_from_checkpoint(load_checkpoint(
-            catalog.get("zero-dce++").checkpoint_path()))), 1),
+        # What `streamer enhance` runs on video by default: the fast path with temporal smoothing.
+        "zero-dce++ smoothed": (lambda: backends.open_backend("onnxruntime", catalog.get("zero-dce++"),
+                                                              replace(opts, smoothing=SmoothingConfig())), 1),
         "burst": (lambda: backends.open_backend("onnxruntime", burst_w, opts), burst_w.burst),
         # The same network on one frame: what fusing the burst adds (and, on the pan, whether it ghosts).
         "burst T=1": (lambda: backends.open_backend("onnxruntime", burst_w, opts), 1),

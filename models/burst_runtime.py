@@ -7,11 +7,13 @@ the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features 
 call whose burst is the previous burst moved on by one frame (what the pipeline's BurstBuffer
 hands over) encodes only the new frame. Any other burst (a seek, a new size, a caller that passes
 unrelated frames) is recognised by comparing the frames themselves and re-encoded in full, so the
-result always equals the full-burst graph.
+result always equals the full-burst graph. :class:`FeatureRing` is that logic alone; the torch
+backend runs it too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,34 +34,34 @@ def open_streaming(onnx_path: Path, providers: list[str], options) -> StreamingB
     return StreamingBurstSession(encoder, decoder, providers, options)
 
 
-class StreamingBurstSession:
-    """``enhance(frames)``: (T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB."""
+class FeatureRing:
+    """The streaming logic, whatever runs the two halves: ``enhance(frames)``: (T, H, W, 3) uint8
+    RGB, oldest first -> (H, W, 3) uint8 RGB.
 
-    def __init__(self, encoder: Path, decoder: Path, providers: list[str], options) -> None:
-        import onnxruntime as ort
+    ``encode(frame)``: one (H, W, 3) uint8 frame -> its features, one (1, c, h, w) array per level;
+    ``decode(rings, newest, frame)``: the burst's features per level (T, c, h, w) in slot order, the
+    newest frame's, and the newest frame (1, H, W, 3) -> the enhanced frame; ``concat`` joins
+    per-frame features along the first axis (``np.concatenate`` or ``torch.cat``).
+    """
 
-        try:
-            self.encoder = ort.InferenceSession(str(encoder), options, providers=providers)
-            self.decoder = ort.InferenceSession(str(decoder), options, providers=providers)
-        except Exception as e:  # ORT raises its own exception types for a bad graph
-            raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
-        self.providers = self.encoder.get_providers()
+    def __init__(self, encode: Callable, decode: Callable, concat: Callable) -> None:
+        self._encode_fn, self._decode, self._concat = encode, decode, concat
         self._frames: np.ndarray | None = None  # copies of the burst's frames, slot order
-        self._rings: list[np.ndarray] = []  # per level (T, c, h, w), slot order
+        self._rings: list = []  # per level (T, c, h, w), slot order
         self._order: list[int] = []  # slots, oldest first
         self.encoded = 0  # encoder passes so far (for tests and benchmarks)
 
-    def _encode(self, frame: np.ndarray) -> list[np.ndarray]:
+    def _encode(self, frame: np.ndarray) -> list:
         self.encoded += 1
-        return self.encoder.run(["f1", "f2", "f3"], {"frame": frame[None]})
+        return self._encode_fn(frame)
 
     def _rebuild(self, frames: np.ndarray) -> None:
         t = len(frames)
-        feats: list[list[np.ndarray]] = []
+        feats: list[list] = []
         for k in range(t):
             same = k > 0 and np.array_equal(frames[k], frames[k - 1])
             feats.append(feats[-1] if same else self._encode(frames[k]))
-        self._rings = [np.concatenate([f[level] for f in feats]) for level in range(3)]
+        self._rings = [self._concat([f[level] for f in feats]) for level in range(len(feats[0]))]
         self._frames = frames.copy()
         self._order = list(range(t))
 
@@ -82,7 +84,28 @@ class StreamingBurstSession:
         else:
             self._rebuild(frames)
         newest = self._order[-1]
-        inputs = {f"ring{i + 1}": r for i, r in enumerate(self._rings)}
-        inputs |= {f"new{i + 1}": r[newest : newest + 1] for i, r in enumerate(self._rings)}
-        inputs["frame"] = frames[-1:]
+        return self._decode(self._rings, [r[newest : newest + 1] for r in self._rings], frames[-1:])
+
+
+class StreamingBurstSession(FeatureRing):
+    """The ring on ONNX Runtime: ``enhance(frames)``: (T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB."""
+
+    def __init__(self, encoder: Path, decoder: Path, providers: list[str], options) -> None:
+        import onnxruntime as ort
+
+        try:
+            self.encoder = ort.InferenceSession(str(encoder), options, providers=providers)
+            self.decoder = ort.InferenceSession(str(decoder), options, providers=providers)
+        except Exception as e:  # ORT raises its own exception types for a bad graph
+            raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
+        self.providers = self.encoder.get_providers()
+        super().__init__(self._run_encoder, self._run_decoder, np.concatenate)
+
+    def _run_encoder(self, frame: np.ndarray) -> list[np.ndarray]:
+        return self.encoder.run(["f1", "f2", "f3"], {"frame": frame[None]})
+
+    def _run_decoder(self, rings: list[np.ndarray], newest: list[np.ndarray], frame: np.ndarray) -> np.ndarray:
+        inputs = {f"ring{i + 1}": r for i, r in enumerate(rings)}
+        inputs |= {f"new{i + 1}": r for i, r in enumerate(newest)}
+        inputs["frame"] = frame
         return self.decoder.run(["enhanced"], inputs)[0]

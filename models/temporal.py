@@ -80,45 +80,82 @@ def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8) -> n
     return x
 
 
+class BrightnessStabilizer:
+    """Temporal state of the output brightness of one video: ``__call__(thumbnail, enhanced) -> gain``.
+
+    ``thumbnail``: the input frame downscaled, (3, h, w) float32 in [0, 1] (scene cuts are detected
+    on it); ``enhanced``: the enhanced frame at the same size. Returns a (3, h, w) gain map that
+    pulls the enhanced frame towards the moving average of the scene's recent enhanced frames,
+    bounded by ``max_gain``; all ones on the first frame of a scene. Works with any single-frame
+    model (it only looks at thumbnails). ``cuts`` counts the scene cuts seen after the first frame.
+    """
+
+    def __init__(self, config: SmoothingConfig = SmoothingConfig()) -> None:
+        self.config = config
+        self.cuts = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.level: np.ndarray | None = None
+        self.thumbnail: np.ndarray | None = None
+
+    def new_scene(self, thumbnail: np.ndarray) -> bool:
+        """Record ``thumbnail``; ``True`` on the first frame, a new frame size or a scene cut."""
+        thumbnail = np.asarray(thumbnail, np.float32)
+        fresh = self.thumbnail is None or self.thumbnail.shape != thumbnail.shape
+        if not fresh and scene_change(self.thumbnail, thumbnail) > self.config.cut_threshold:
+            fresh = True
+            self.cuts += 1
+        self.thumbnail = thumbnail.copy()
+        return fresh
+
+    def gain(self, enhanced: np.ndarray, fresh: bool) -> np.ndarray:
+        """The gain map for ``enhanced`` (a new scene starts the average afresh)."""
+        cfg = self.config
+        enhanced = np.clip(np.asarray(enhanced, np.float32), 1e-3, 1.0)
+        if fresh or not cfg.strength or self.level is None or self.level.shape != enhanced.shape:
+            self.level = enhanced
+            return np.ones_like(enhanced)
+        self.level = ema_step(self.level, enhanced, cfg.strength)
+        return np.clip(self.level / enhanced, 1.0 / cfg.max_gain, cfg.max_gain).astype(np.float32)
+
+    def __call__(self, thumbnail: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+        return self.gain(enhanced, self.new_scene(thumbnail))
+
+
 class CurveSmoother:
     """Temporal state for one video: ``__call__(alphas, thumbnail) -> (alphas, gain)``.
 
     ``alphas``: the frame's low-resolution curve map (C, h, w) float32 in [-1, 1] (C = 3, or
     3 * iterations for Zero-DCE); ``thumbnail``: (3, h, w) float32 in [0, 1], the frame downscaled to
     the map's size (Zero-DCE++'s average-pooled input). Returns the curve map to use and a
-    (3, h, w) gain map to multiply onto the enhanced frame after upsampling both. ``cuts`` counts
-    the scene cuts seen after the first frame.
+    (3, h, w) gain map to multiply onto the enhanced frame after upsampling both: the
+    :class:`BrightnessStabilizer` of the curves applied to the thumbnail. ``cuts`` counts the scene
+    cuts seen after the first frame.
     """
 
     def __init__(self, config: SmoothingConfig = SmoothingConfig(), iterations: int = 8) -> None:
         self.config = config
         self.iterations = iterations
-        self.cuts = 0
-        self.reset()
+        self.stabilizer = BrightnessStabilizer(config)
+        self.curve: np.ndarray | None = None
+
+    @property
+    def cuts(self) -> int:
+        return self.stabilizer.cuts
 
     def reset(self) -> None:
-        self.curve: np.ndarray | None = None
-        self.level: np.ndarray | None = None
-        self.thumbnail: np.ndarray | None = None
+        self.curve = None
+        self.stabilizer.reset()
 
     def __call__(self, alphas: np.ndarray, thumbnail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         alphas = np.asarray(alphas, np.float32)
         thumbnail = np.asarray(thumbnail, np.float32)
-        fresh = self.curve is None or self.curve.shape != alphas.shape or self.thumbnail is None \
-            or self.thumbnail.shape != thumbnail.shape
-        if not fresh and scene_change(self.thumbnail, thumbnail) > cfg.cut_threshold:
-            fresh = True
-            self.cuts += 1
-        self.thumbnail = thumbnail.copy()
+        fresh = self.stabilizer.new_scene(thumbnail) or self.curve is None or self.curve.shape != alphas.shape
         self.curve = alphas.copy() if fresh or not cfg.curve_strength else ema_step(self.curve, alphas, cfg.curve_strength)
-        enhanced = np.clip(apply_curves_np(thumbnail, self.curve, self.iterations), 1e-3, 1.0)
-        if fresh or not cfg.strength:
-            self.level = enhanced
-            return self.curve, np.ones_like(enhanced)
-        self.level = ema_step(self.level, enhanced, cfg.strength)
-        gain = np.clip(self.level / enhanced, 1.0 / cfg.max_gain, cfg.max_gain).astype(np.float32)
-        return self.curve, gain
+        enhanced = apply_curves_np(thumbnail, self.curve, self.iterations)
+        return self.curve, self.stabilizer.gain(enhanced, fresh)
 
 
 class SmoothedCurveModel:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 FREEZE_CHOICES = ("none", "all-but-last")
 LR_SCHEDULES = ("constant", "cosine")
 PAIRED_MATCH = ("gain", "gamma")
+PAIRED_LOSSES = ("l1", "l2")
 # The reference code's illumination-smoothness weights.
 DEFAULT_TV_WEIGHT = {"zero-dce": 200.0, "zero-dce++": 1600.0}
 
@@ -63,6 +64,8 @@ class TrainConfig:
     paired_match_brightness: bool = False
     paired_match: str = "gain"
     paired_ssim_weight: float = 0.0
+    paired_loss: str = "l1"
+    spatial_weight: float = 1.0
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -83,6 +86,8 @@ class TrainConfig:
             raise ConfigError("--freeze needs --init CKPT: there is nothing to keep frozen otherwise")
         if self.paired_match not in PAIRED_MATCH:
             raise ConfigError(f"--paired-match must be one of {', '.join(PAIRED_MATCH)}, not {self.paired_match!r}")
+        if self.paired_loss not in PAIRED_LOSSES:
+            raise ConfigError(f"--paired-loss must be one of {', '.join(PAIRED_LOSSES)}, not {self.paired_loss!r}")
         if self.train_scale is not None and self.train_scale <= 0:
             raise ConfigError("--train-scale must be positive")
         for name in ("steps", "batch_size", "crop", "scale", "save_every", "log_every", "exposure_patch"):
@@ -230,6 +235,7 @@ def train(cfg: TrainConfig) -> dict:
             alphas,
             exposure_level=cfg.exposure_level,
             exposure_patch=cfg.exposure_patch,
+            w_spa=cfg.spatial_weight,
             w_exp=cfg.exposure_weight,
             w_col=cfg.color_weight,
             w_tv=cfg.effective_tv_weight,
@@ -241,9 +247,10 @@ def train(cfg: TrainConfig) -> dict:
                 # Pairs teach contrast and colour only; the exposure level stays the zero-reference E.
                 y = match_brightness(y, e.detach(), cfg.paired_match)
             if cfg.paired_weight:
-                l1 = cfg.paired_weight * (e - y).abs().mean()
-                loss = loss + l1
-                parts["l1"] = float(l1.detach())
+                diff = e - y
+                term = cfg.paired_weight * (diff.abs().mean() if cfg.paired_loss == "l1" else (diff * diff).mean())
+                loss = loss + term
+                parts[cfg.paired_loss] = float(term.detach())
             if cfg.paired_ssim_weight:
                 dssim = cfg.paired_ssim_weight * (1.0 - ssim(e, y))
                 loss = loss + dssim

@@ -2,9 +2,10 @@
 
 Loss: L1 plus ``ssim_weight * (1 - SSIM)`` between the output and the clean newest frame. Adam with
 a cosine learning rate, gradient clipping, checkpoints written atomically every ``save_every``
-steps; ``resume`` continues from ``out`` (also past the original ``steps``: raise ``--steps``
-to train longer). The burst length is drawn per batch from ``frames_min..frames`` so the network
-works with shorter bursts too (the warm-up of a stream).
+steps; ``init`` starts from existing weights (a fresh optimizer); ``resume`` continues from ``out``
+(also past the original ``steps``: raise ``--steps`` to train longer). The burst length is drawn
+per batch from ``frames_min..frames`` so the network works with shorter bursts too (the warm-up of
+a stream).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class BurstTrainConfig:
     seed: int = 0
     threads: int = 0
     resume: bool = False
+    init: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "crop", "frames", "frames_min", "save_every", "log_every"):
@@ -78,6 +80,11 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     net = BurstNet()
+    if cfg.init is not None:  # start from existing weights, with a fresh optimizer and schedule
+        init = load_checkpoint(cfg.init)
+        if init["arch"] != "burst":
+            raise ConfigError(f"--init holds a {init['arch']} network, not burst")
+        net.load_state_dict(init["state_dict"])
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
     if cfg.resume and cfg.out.exists():

@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
     e.add_argument("--exact", action="store_true",
                    help="zero-dce++ on CPU: apply the curves in float at full resolution (slower) instead of the lookup table")
+    e.add_argument("--smoothing", type=float, metavar="S",
+                   help="single-frame models: smooth the output brightness over time against flicker, S from 0 (off) "
+                        "to below 1 (longer memory); default 0.8 for video, off for images and the burst model")
+    e.add_argument("--no-smoothing", action="store_const", const=0.0, dest="smoothing",
+                   help="turn temporal smoothing off (same as --smoothing 0)")
     e.add_argument("--mode", default="auto", choices=("auto", "file", "live"),
                    help="file: never drop a frame; live: bounded latency, drop the oldest (default: by source)")
     e.add_argument("--duration", type=_positive_float, help="stop after this many seconds (live: capture time)")
@@ -107,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--exposure-level", type=float, default=0.6, help="target gray level E of the exposure loss")
     t.add_argument("--exposure-weight", type=float, default=10.0, help="weight of the exposure loss (10)")
     t.add_argument("--exposure-patch", type=int, default=16, help="patch size of the exposure loss (16)")
+    t.add_argument("--spatial-weight", type=float, default=1.0, help="weight of the spatial consistency loss (1)")
     t.add_argument("--color-weight", type=float, default=5.0, help="weight of the colour constancy loss (5)")
     t.add_argument("--tv-weight", type=float, help="illumination smoothness weight (200 / 1600 for ++)")
     t.add_argument("--scale", type=int, default=12, help="zero-dce++: curve map scale")
@@ -117,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pairs", type=Path, nargs=2, metavar=("LOW", "HIGH"),
                    help="optional: images in LOW (one of --data) have normal-light twins of the same name in HIGH")
     t.add_argument("--paired-weight", type=float, default=0.0, help="weight of the L1 term on --pairs (0: off)")
+    t.add_argument("--paired-loss", choices=("l1", "l2"), default="l1",
+                   help="the --paired-weight term: mean absolute (l1) or mean squared (l2) difference")
     t.add_argument("--paired-match-brightness", action="store_true",
                    help="scale each normal-light image to the output's mean first: pairs teach contrast and colour, not exposure")
     t.add_argument("--paired-match", choices=("gain", "gamma"), default="gain",
@@ -186,6 +194,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay,
         wait_for_source=args.wait_for_source,
+        smoothing=args.smoothing,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0

@@ -9,6 +9,8 @@ from streamer.errors import ConfigError
 from streamer.sources import source_kind
 
 MODES = ("auto", "file", "live")
+# Temporal smoothing of single-frame models on video: weight of the past in the brightness average.
+DEFAULT_SMOOTHING = 0.8
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class EnhanceConfig:
     reconnect: bool = True
     reconnect_max_delay_s: float = 10.0
     wait_for_source: bool = False
+    # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.
+    smoothing: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -39,6 +43,17 @@ class EnhanceConfig:
             raise ConfigError("timeouts must be positive")
         if self.weights is not None and self.weights.suffix not in (".onnx", ".pt"):
             raise ConfigError(f"--weights takes a .onnx or .pt file, not {self.weights}")
+        if self.smoothing is not None and not 0.0 <= self.smoothing < 1.0:
+            raise ConfigError(f"--smoothing takes a strength from 0 (off) to below 1, not {self.smoothing}")
+
+    def smoothing_strength(self, burst: int) -> float:
+        """The temporal smoothing to run: off for burst models (they fuse frames themselves) unless
+        asked for, and by default on for video, off for images."""
+        if self.smoothing is not None:
+            return self.smoothing
+        if burst > 1 or source_kind(self.input) in ("image", "images"):
+            return 0.0
+        return DEFAULT_SMOOTHING
 
     def live(self, source_is_live: bool) -> bool:
         """Live mode unless the user forced one: sources that are live by nature run live."""

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from models import backends, catalog
+from models.temporal import SmoothingConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
 from streamer.errors import ConfigError
@@ -41,8 +42,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
     """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
     weights, backend_name = resolve_weights(cfg)
-    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(device=cfg.device, threads=cfg.threads,
-                                                                                       exact=cfg.exact))
+    strength = cfg.smoothing_strength(weights.burst)
+    smoothing = SmoothingConfig(strength=strength) if strength else None
+    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
+        device=cfg.device, threads=cfg.threads, exact=cfg.exact, smoothing=smoothing))
     # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
     encoder = pick_encoder(prefer_gpu=backend.device == "cuda")
     sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio, encoder=encoder)
@@ -62,9 +65,9 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
         live = cfg.live(info.live)
         sink = open_sink(cfg.output, info, dataclasses.replace(sink_options, low_latency=live))
         log.info(
-            "%s (%dx%d, %s mode) -> %s with %s on %s/%s",
+            "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s",
             info.description, info.width, info.height, "live" if live else "file",
-            cfg.output, weights.name, backend.name, backend.device,
+            cfg.output, weights.name, backend.name, backend.device, f"{strength:g}" if strength else "off",
         )
         total = info.frame_count
         if total and cfg.duration_s and not live:

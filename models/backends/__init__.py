@@ -16,6 +16,7 @@ import numpy as np
 
 from models.catalog import Weights
 from models.errors import BackendError, ConfigError
+from models.temporal import SmoothingConfig
 
 # name -> module implementing ``available() -> str | None`` and ``load(weights, options)``.
 BACKENDS: dict[str, str] = {
@@ -27,6 +28,8 @@ BACKENDS: dict[str, str] = {
 # ``auto`` takes the first available, fastest first. On CPUs ONNX Runtime beats eager torch
 # (benchmarks/bench_backends.py measures both); TensorRT is the fastest where it exists.
 AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
+# Thumbnails of the temporal smoothing: 1/12 of the frame, Zero-DCE++'s curve-map scale.
+SMOOTHING_SCALE = 12
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class BackendOptions:
     # GPU only: ``auto`` is FP16 on CUDA (FP32 on CPUs); ``compile`` runs torch.compile with CUDA graphs.
     precision: str = "auto"
     compile: bool = False
+    # Video from a single-frame model: smooth its output brightness over time (models.temporal).
+    smoothing: SmoothingConfig | None = None
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -114,4 +119,17 @@ def resolve(name: str, device: str = "auto") -> str:
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
     """Load ``weights`` on backend ``name`` (or ``auto``)."""
     chosen = resolve(name, options.device)
-    return _module(chosen).load(weights, options)
+    backend = _module(chosen).load(weights, options)
+    smoothing = options.smoothing
+    if smoothing is None or not smoothing.enabled or getattr(backend, "smoother", None) is not None:
+        return backend
+    if weights.burst > 1:
+        backend.close()
+        raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    from models.backends.stabilized import StabilizedBackend
+
+    try:
+        return StabilizedBackend(backend, smoothing, SMOOTHING_SCALE)
+    except ConfigError:
+        backend.close()
+        raise

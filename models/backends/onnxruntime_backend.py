@@ -95,10 +95,12 @@ class CurveLutBackend:
     path = "lut"
     device = "cpu"
 
-    def __init__(self, weights: Weights, curves: Path, threads: int) -> None:
+    def __init__(self, weights: Weights, curves: Path, threads: int, smoothing=None) -> None:
         import cv2
 
+        from models.backends.stabilized import GainApplier
         from models.curve_lut import CurveLUT, pool
+        from models.temporal import CurveSmoother
 
         # The estimator is tiny (~2 ms at 720p): one thread, no spinning, leaves the cores to the codec.
         self.session = _session(curves, ["CPUExecutionProvider"], threads or 1, spin=False)
@@ -113,6 +115,9 @@ class CurveLutBackend:
         self.lut = CurveLUT(iterations)
         self._pool = pool
         self.burst = weights.burst
+        # Temporal smoothing (video): on the 1/scale curve map and its thumbnail, then one gain multiply.
+        self.smoother = CurveSmoother(smoothing, iterations) if smoothing is not None and smoothing.enabled else None
+        self._gain = GainApplier()
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         rgb = np.ascontiguousarray(frames[-1])
@@ -121,7 +126,10 @@ class CurveLutBackend:
         except ValueError as e:
             raise ModelError(str(e)) from e
         alphas = self.session.run(["alphas"], {"small": small})[0]
-        return self.lut.apply(rgb, alphas)
+        if self.smoother is None:
+            return self.lut.apply(rgb, alphas)
+        curve, gain = self.smoother(alphas[0], small[0])
+        return self._gain.apply(self.lut.apply(rgb, curve[None]), gain)
 
     def close(self) -> None:
         self.session = None
@@ -141,7 +149,7 @@ def load(weights: Weights, options) -> OnnxRuntimeBackend | CurveLutBackend:
     cuda = options.device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
     curves = fast_path_graph(weights)
     if not options.exact and not cuda and curves is not None:
-        return CurveLutBackend(weights, curves, options.threads)
+        return CurveLutBackend(weights, curves, options.threads, options.smoothing)
     if not options.exact and curves is None and weights.arch == "zero-dce++":
         log.info("no curve estimator graph beside %s: running the exact path", weights.onnx_path())
     return OnnxRuntimeBackend(weights, options.device, options.threads)

@@ -50,10 +50,28 @@ class TorchBackend:
         self.burst = weights.burst
         self._torch = torch
         self._pinned = None
+        # Burst models stream: each frame's encoder features are kept, one encoder pass per new frame.
+        self.streaming = self._feature_ring(net.eval(), dtype) if getattr(net, "arch", None) == "burst" else None
+
+    def _feature_ring(self, net, dtype):
+        from models.burst_runtime import FeatureRing
+
+        torch = self._torch
+
+        def tensor(rgb: np.ndarray):  # (N, H, W, 3) uint8 -> (N, 3, H, W) in [0, 1] on the device
+            return torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(0, 3, 1, 2).to(dtype) * (1.0 / 255.0)
+
+        def decode(rings, newest, frame: np.ndarray) -> np.ndarray:
+            y = net.decode([r.amax(0, keepdim=True) for r in rings], newest, tensor(frame))
+            return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+        return FeatureRing(lambda frame: net.encode(tensor(frame[None])), decode, torch.cat)
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
+            if self.streaming is not None:
+                return self.streaming.enhance(frames)
             x = torch.from_numpy(frames)
             if self.device == "cuda":
                 if self._pinned is None or self._pinned.shape != x.shape:
@@ -64,6 +82,7 @@ class TorchBackend:
 
     def close(self) -> None:
         self.model = None
+        self.streaming = None
 
 
 def load(weights: Weights, options) -> TorchBackend:

@@ -144,3 +144,26 @@ def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path
     want = full.run(["enhanced"], {"frames": other})[0]
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1 and stream.encoded == 11
     assert open_streaming(tmp_path / "missing.onnx", ["CPUExecutionProvider"], ort.SessionOptions()) is None
+
+
+def test_torch_backend_streams_the_burst_and_equals_the_full_burst() -> None:
+    from models import backends, catalog
+    from models.backends.torch_backend import TorchBackend
+    from models.burst import BurstFrameModel
+    from models.checkpoint import load_checkpoint, network_from_checkpoint
+    from streamer.buffer import BurstBuffer
+
+    weights = catalog.get("burst")
+    backend = backends.open_backend("torch", weights, backends.BackendOptions(device="cpu"))
+    assert isinstance(backend, TorchBackend) and backend.streaming is not None
+    full = BurstFrameModel(network_from_checkpoint(load_checkpoint(weights.checkpoint_path()))).eval()
+    buffer = BurstBuffer(weights.burst)
+    frames = dark_frames(8, 77, 45)
+    for f in frames:
+        buffer.push(f)
+        got = backend.enhance(buffer.burst())
+        with torch.no_grad():
+            want = full(torch.from_numpy(buffer.burst())).numpy()
+        assert got.shape == (45, 77, 3) and np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    assert backend.streaming.encoded == len(frames)  # one encoder pass per new frame
+    backend.close()

@@ -275,3 +275,35 @@ def test_output_is_standard_h264_yuv420p(dark_clip: Clip, tmp_path: Path) -> Non
     video = [s for s in probe["streams"] if s["codec_type"] == "video"][0]
     assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
     assert int(video["nb_frames"]) == dark_clip.frames
+
+
+def test_enhance_smooths_flicker_of_a_video_by_default(tmp_path: Path) -> None:
+    # A static night scene whose exposure hunts +-15 % from frame to frame, as a real H.264 file.
+    base = dark_frames(1, 320, 192)[0].astype(np.float32)
+    gains = 1.0 + np.random.default_rng(0).uniform(-0.15, 0.15, 30)
+    clip = write_clip(tmp_path / "hunting.mp4", [np.clip(base * g, 0, 255).astype(np.uint8) for g in gains], audio=False)
+    on, off = tmp_path / "on.mp4", tmp_path / "off.mp4"
+    r = run_cli("enhance", str(clip.path), "-o", str(on))
+    assert r.returncode == 0, r.stderr
+    assert "temporal smoothing 0.8" in r.stderr
+    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-smoothing")
+    assert r.returncode == 0, r.stderr
+    assert "temporal smoothing off" in r.stderr
+
+    def flicker(path: Path) -> float:
+        frames, _ = decode(path)
+        assert len(frames) == clip.frames  # file mode: every frame out
+        return float(np.abs(np.diff([luma(f) for f in frames])).mean())
+
+    assert flicker(on) < 0.5 * flicker(off)
+
+
+def test_smoothing_defaults_by_source_and_model() -> None:
+    from streamer.config import DEFAULT_SMOOTHING, EnhanceConfig
+
+    assert EnhanceConfig(input="demo", output=Path("o.mp4")).smoothing_strength(burst=1) == DEFAULT_SMOOTHING
+    assert EnhanceConfig(input="night.jpg", output=Path("o.jpg")).smoothing_strength(burst=1) == 0.0
+    assert EnhanceConfig(input="demo", output=Path("o.mp4")).smoothing_strength(burst=6) == 0.0
+    assert EnhanceConfig(input="demo", output=Path("o.mp4"), smoothing=0.5).smoothing_strength(burst=1) == 0.5
+    r = run_cli("enhance", "demo", "-o", "x.mp4", "--smoothing", "1.5")
+    assert r.returncode == 2 and "--smoothing" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,86 @@
+"""Temporal smoothing wired into the backends: less flicker on a static clip, nothing changed when off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models import backends, catalog
+from models.backends.stabilized import GainApplier, StabilizedBackend
+from models.errors import ConfigError
+from models.temporal import SmoothingConfig
+from tests.conftest import dark_frames, luma
+
+
+def _jittering_clip(n: int = 24) -> list[np.ndarray]:
+    # A static scene whose exposure hunts +-15 % frame to frame (auto-exposure, mains flicker).
+    base = dark_frames(1, 240, 144)[0].astype(np.float32)
+    gains = 1.0 + np.random.default_rng(0).uniform(-0.15, 0.15, n)
+    return [np.clip(base * g, 0, 255).astype(np.uint8) for g in gains]
+
+
+def _flicker(frames: list[np.ndarray]) -> float:
+    means = np.array([luma(f) for f in frames])
+    return float(np.abs(np.diff(means)).mean())
+
+
+def _run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
+    try:
+        return [backend.enhance(f[None]) for f in frames]
+    finally:
+        backend.close()
+
+
+def test_gain_applier_multiplies_and_skips_a_unit_gain() -> None:
+    rgb = np.full((36, 48, 3), 100, np.uint8)
+    applier = GainApplier()
+    assert applier.apply(rgb, np.ones((3, 3, 4), np.float32)) is rgb
+    out = applier.apply(rgb, np.full((3, 3, 4), 1.1, np.float32))
+    assert out.dtype == np.uint8 and out.shape == rgb.shape and np.all(out == 110)
+    assert np.all(applier.apply(rgb, np.full((3, 3, 4), 3.0, np.float32)) == 255)  # saturates, no wrap-around
+
+
+@pytest.mark.parametrize("name, exact", [("onnxruntime", False), ("onnxruntime", True), ("torch", True)],
+                         ids=["lut-fast-path", "onnx-exact", "torch"])
+def test_smoothing_reduces_flicker_of_zero_dce_pp_on_every_path(name: str, exact: bool) -> None:
+    reason = backends.availability()[name]
+    if reason is not None:
+        pytest.skip(reason)
+    weights = catalog.get("zero-dce++")
+    frames = _jittering_clip()
+    off = _run(backends.open_backend(name, weights, backends.BackendOptions(device="cpu", exact=exact)), frames)
+    smoothed = backends.open_backend(name, weights, backends.BackendOptions(device="cpu", exact=exact,
+                                                                             smoothing=SmoothingConfig()))
+    # The fast path smooths its own curve map; every other path is wrapped.
+    assert isinstance(smoothed, StabilizedBackend) == (exact or name != "onnxruntime")
+    on = _run(smoothed, frames)
+    assert _flicker(on) < 0.5 * _flicker(off)
+    # The first frame has no history: it is the model's own output.
+    assert np.abs(on[0].astype(int) - off[0].astype(int)).max() <= 1
+
+
+def test_smoothing_also_steadies_zero_dce() -> None:
+    weights = catalog.get("zero-dce")
+    frames = _jittering_clip(12)
+    off = _run(backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu")), frames)
+    on = _run(backends.open_backend("onnxruntime", weights,
+                                    backends.BackendOptions(device="cpu", smoothing=SmoothingConfig())), frames)
+    assert _flicker(on) < 0.6 * _flicker(off)
+
+
+def test_smoothing_off_is_the_plain_backend() -> None:
+    weights = catalog.get("zero-dce++")
+    for smoothing in (None, SmoothingConfig(strength=0.0)):
+        backend = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu", smoothing=smoothing))
+        assert not isinstance(backend, StabilizedBackend) and getattr(backend, "smoother", None) is None
+        backend.close()
+
+
+def test_a_burst_model_is_not_smoothed_and_curve_averaging_needs_the_fast_path() -> None:
+    with pytest.raises(ConfigError, match="fuses"):
+        backends.open_backend("onnxruntime", catalog.get("burst"),
+                              backends.BackendOptions(device="cpu", smoothing=SmoothingConfig()))
+    with pytest.raises(ConfigError, match="lookup-table"):
+        backends.open_backend("onnxruntime", catalog.get("zero-dce++"),
+                              backends.BackendOptions(device="cpu", exact=True,
+                                                      smoothing=SmoothingConfig(curve_strength=0.5)))
