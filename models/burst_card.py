@@ -33,6 +33,18 @@ def _night_table(results: dict) -> str:
     return "\n".join(rows)
 
 
+# The first 1,300 steps (from random initialization, a run resumed twice) that an ``--init`` run went on from.
+FIRST_STAGE_STEPS = 1300
+
+
+def _steps(ckpt: dict) -> str:
+    cfg = ckpt.get("config", {})
+    if cfg.get("init"):
+        return (f"{FIRST_STAGE_STEPS + int(ckpt.get('step', 0))} in all: {FIRST_STAGE_STEPS} from random "
+                f"initialization, then {ckpt.get('step')} more from those weights (`--init`, a fresh optimizer)")
+    return f"{ckpt.get('step')} from random initialization"
+
+
 def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, night: dict | None) -> str:
     cfg = ckpt.get("config", {})
     enc, dec = streaming_paths(weights.onnx_path())
@@ -64,13 +76,12 @@ resolution); per level the features are max-pooled across the burst and concaten
 features (so what does not line up with the newest frame can be ignored: pans and moving objects do not ghost);
 one decoder with a global-context branch predicts the enhanced frame, pixel-shuffled back to full resolution.
 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
-budget. Streaming: each frame's encoder features are computed once and kept in a ring
-(`StreamingBurst` in torch; the encoder/decoder ONNX pair on ONNX Runtime), so a new frame costs one encoder and
-one decoder pass whatever T.
+budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/burst_runtime.py`:
+the encoder/decoder ONNX pair on ONNX Runtime, the network's own halves on torch), so a new frame costs one encoder
+and one decoder pass whatever T.
 
 ## Training
-- Code: `streamer train burst` (`models/train_burst.py`), from random initialization, CPU only (one thread of a
-  shared 2-core machine).
+- Code: `streamer train burst` (`models/train_burst.py`), CPU only (one thread of a 2-core machine).
 - Data: clean images {data}: {cfg.get('train_images')} kept as well exposed (mean level 0.3-0.65, few clipped
   pixels); the 50 highest-numbered LOL pairs held out and never trained on.
 - Synthetic bursts (`models/synth.py`): random {cfg.get('crop')}x{cfg.get('crop')} crops of images shrunk to a
@@ -79,9 +90,9 @@ one decoder pass whatever T.
   across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
   (log-uniform), Poisson shot noise (300-3000 electrons at full scale) + Gaussian read noise, row noise in 30 %, a
   colour cast in half, sRGB curve, 8 bits, JPEG 60-95 in 40 %. Target: the clean newest frame.
-- Steps: {ckpt.get('step')} (a run resumed twice, see `models/weights/README.md`), batch {cfg.get('batch_size')}; Adam,
-  learning rate {cfg.get('lr')} with a cosine decay to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed
-  {cfg.get('seed')}. About 50 minutes on one thread of a shared 2-core machine.
+- Steps: {_steps(ckpt)}, batch {cfg.get('batch_size')}; Adam, learning rate {cfg.get('lr')} with a cosine decay
+  to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}. Exact commands and wall time:
+  `models/weights/README.md`.
 - Loss: L1 + {cfg.get('ssim_weight')} x (1 - SSIM) to the clean newest frame.
 - Command: see `models/weights/README.md`.
 

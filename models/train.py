@@ -70,6 +70,7 @@ class TrainConfig:
     val_high: Path | None = None
     val_count: int = 50
     val_every: int = 0
+    keep_validated: bool = False
     save_every: int = 200
     log_every: int = 20
     seed: int = 0
@@ -268,6 +269,8 @@ def train(cfg: TrainConfig) -> dict:
         if split is not None and cfg.val_every and step % cfg.val_every == 0:
             metrics = evaluate_pairs(net, split, cfg.scale)
             log.info("step %d validation: PSNR %.3f dB SSIM %.4f", step, metrics["psnr"], metrics["ssim"])
+            if cfg.keep_validated:
+                save_checkpoint(cfg.out.with_name(f"{cfg.out.stem}.step{step}{cfg.out.suffix}"), checkpoint(save=False))
             if metrics["psnr"] > best_psnr:
                 best_psnr = metrics["psnr"]
                 save_checkpoint(best_path(cfg.out), checkpoint(save=False))

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
     t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")
     t.add_argument("--val-every", type=int, default=0)
+    t.add_argument("--keep-validated", action="store_true",
+                   help="also keep each validated checkpoint, as OUT.stepN.pt (to choose a step afterwards)")
     t.add_argument("--save-every", type=int, default=200)
     t.add_argument("--log-every", type=int, default=20)
     t.add_argument("--seed", type=int, default=0)

@@ -84,3 +84,42 @@ def test_a_burst_model_is_not_smoothed_and_curve_averaging_needs_the_fast_path()
         backends.open_backend("onnxruntime", catalog.get("zero-dce++"),
                               backends.BackendOptions(device="cpu", exact=True,
                                                       smoothing=SmoothingConfig(curve_strength=0.5)))
+
+
+class _Queued:
+    """A real ORT backend behind submit/fetch/drain, the interface of the TensorRT backend (which cannot run here)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.device, self.burst = inner, inner.name, inner.device, inner.burst
+        self.pending: list[np.ndarray] = []
+
+    def submit(self, frames: np.ndarray) -> None:
+        self.pending.append(np.array(frames))
+
+    def fetch(self) -> np.ndarray:
+        return self.inner.enhance(self.pending.pop(0))
+
+    def drain(self) -> list[np.ndarray]:
+        return [self.fetch() for _ in range(len(self.pending))]
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        return self.inner.enhance(frames)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_submit_and_fetch_give_what_enhance_gives() -> None:
+    weights = catalog.get("zero-dce++")
+    opts = backends.BackendOptions(device="cpu", exact=True)
+    frames = _jittering_clip(8)
+    want = _run(StabilizedBackend(backends.open_backend("onnxruntime", weights, opts), SmoothingConfig()), frames)
+    queued = StabilizedBackend(_Queued(backends.open_backend("onnxruntime", weights, opts)), SmoothingConfig())
+    got = []
+    for i, f in enumerate(frames):  # the pipeline's pattern: two in flight, then drain
+        queued.submit(f[None])
+        if i >= 1:
+            got.append(queued.fetch())
+    got += queued.drain()
+    queued.close()
+    assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))

@@ -68,8 +68,10 @@ def test_pairs_add_an_l1_term_and_validation_reports_psnr(image_dirs, tmp_path: 
     pytest.importorskip("skimage")
     low, high = image_dirs
     ckpt = train(config("zero-dce++", low, tmp_path / "p.pt", pairs=(low, high), paired_weight=10.0,
-                        val_low=low, val_high=high, val_count=2, val_every=2))
+                        val_low=low, val_high=high, val_count=2, val_every=2, keep_validated=True))
     assert ckpt["metrics"]["pairs"] == 2
+    kept = sorted(p.name for p in tmp_path.glob("p.step*.pt"))  # --keep-validated: every validated step
+    assert kept == ["p.step2.pt", "p.step4.pt"] and load_checkpoint(tmp_path / "p.step2.pt")["step"] == 2
     best = load_checkpoint(tmp_path / "p.best.pt")  # kept at the best validation step
     assert best["step"] in (2, 4) and best["metrics"]["psnr"] >= ckpt["metrics"]["psnr"] - 1e-9
     assert ckpt["metrics"]["psnr"] > 0
@@ -86,6 +88,17 @@ def test_invalid_settings_are_config_errors(image_dirs, tmp_path: Path) -> None:
         train(config("zero-dce", tmp_path / "missing", tmp_path / "x.pt"))
     with pytest.raises(ConfigError, match="go together"):
         config("zero-dce", low, tmp_path / "x.pt", pairs=(low, low))
+
+
+def test_an_l2_pair_term_and_no_spatial_term_are_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
+    low, high = image_dirs
+    with caplog.at_level(logging.INFO, logger="models.train"):
+        train(config("zero-dce++", low, tmp_path / "l2.pt", pairs=(low, high), paired_weight=100.0, paired_loss="l2",
+                     spatial_weight=0.0))
+    parts = [r.args[3] for r in caplog.records if r.msg.startswith("step %d/%d loss")]
+    assert parts and all("l2" in p and "l1" not in p and p["spa"] == 0.0 for p in parts)
+    with pytest.raises(ConfigError, match="--paired-loss"):
+        config("zero-dce++", low, tmp_path / "x.pt", pairs=(low, high), paired_weight=1.0, paired_loss="huber")
 
 
 def test_a_paired_ssim_term_alone_is_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
