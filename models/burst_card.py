@@ -41,7 +41,8 @@ def _steps(ckpt: dict) -> str:
     cfg = ckpt.get("config", {})
     if cfg.get("init"):
         return (f"{FIRST_STAGE_STEPS + int(ckpt.get('step', 0))} in all: {FIRST_STAGE_STEPS} from random "
-                f"initialization, then {ckpt.get('step')} more from those weights (`--init`, a fresh optimizer)")
+                f"initialization (learning rate 0.001), then {ckpt.get('step')} more from those weights (`--init`, "
+                f"a fresh optimizer)")
     return f"{ckpt.get('step')} from random initialization"
 
 
