@@ -43,6 +43,15 @@ def _steps(ckpt: dict, cfg: dict) -> str:
     return str(step)
 
 
+def _scales(ckpt: dict, cfg: dict) -> str:
+    """Zero-DCE++ trained with its curve map at another scale than it runs at: one line saying so."""
+    train_scale, scale = cfg.get("train_scale"), ckpt.get("scale")
+    if not train_scale or train_scale == scale:
+        return ""
+    return (f"- Curve map estimated at 1/{train_scale} scale while training, at 1/{scale} when running and "
+            f"validating (the reference code trains at full resolution).\n")
+
+
 def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
     cfg = ckpt.get("config", {})
     data = ", ".join(_data_name(d) for d in cfg.get("data", []))
@@ -78,8 +87,8 @@ Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}
 - Data: {data} ({cfg.get('train_images')} images; the 50 highest-numbered LOL pairs held out and never trained on).
 - Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} crops with \
 horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.
-- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay {cfg.get('weight_decay')}, gradient norm clipped at \
-{cfg.get('grad_clip')}; seed {cfg.get('seed')}.
+{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay {cfg.get('weight_decay')}, \
+gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.
 - Losses: {losses}.
 - Command: see `models/weights/README.md`.
 
