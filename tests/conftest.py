@@ -103,6 +103,15 @@ class Result:
     stderr: str
 
 
+def as_foreground_job() -> None:
+    """``preexec_fn`` for a child that stands for a job in a terminal's foreground: Ctrl-C (SIGINT)
+    reaches it. A shell starts background jobs with SIGINT ignored and children inherit that, so
+    without this a test run started with ``&`` would see Ctrl-C do nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(*args: str, timeout: float = 300, cwd: Path | None = None) -> Result:
     """Run ``python -m streamer ARGS`` as a user would and capture its output."""
     p = subprocess.run([sys.executable, "-m", "streamer", *args], capture_output=True, text=True,

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import Clip, dark_frames, decode, free_port, luma, run_cli, write_clip
+from tests.conftest import Clip, as_foreground_job, dark_frames, decode, free_port, luma, run_cli, write_clip
 
 
 def one_line_error(result) -> str:
@@ -229,7 +229,7 @@ def test_ctrl_c_leaves_a_playable_partial_file(tmp_path: Path) -> None:
 
     out = tmp_path / "long.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", "demo", "--duration", "60", "-o", str(out)],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=as_foreground_job)
     partial = tmp_path / "long.partial.mp4"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 20_000):

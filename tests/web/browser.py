@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, as_foreground_job, free_port
 
 CHROMIUM = os.environ.get("STREAMER_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -52,7 +52,7 @@ class Server:
         self._lines: list[str] = []
         self.proc = subprocess.Popen([sys.executable, "-m", "streamer", "serve", "--port", str(self.port), *args],
                                      cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, **(env or {})}, preexec_fn=as_foreground_job)
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + start_timeout
         while "serving the live view" not in self.log:
