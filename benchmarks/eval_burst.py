@@ -18,7 +18,7 @@ temporal noise (static shot: per-pixel standard deviation over time of the luma 
 each frame's mean, in 8-bit levels) and the brightness flicker (mean absolute frame-to-frame
 change of the mean luma, 8-bit levels); and ms/frame of the model call.
 
-    python benchmarks/eval_burst.py [--data ../shared/data] [--frames 30] [--strip docs/burst_strip.png]
+    python benchmarks/eval_burst.py [--data ../shared/data] [--frames 30] [--strip benchmarks/results/burst_strip.png]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--frames", type=int, default=30)
     ap.add_argument("--threads", type=int, default=2, help="inference threads (ONNX Runtime / torch)")
-    ap.add_argument("--strip", type=Path, default=REPO / "docs" / "burst_strip.png")
+    ap.add_argument("--strip", type=Path, default=REPO / "benchmarks" / "results" / "burst_strip.png")
     ap.add_argument("--strip-frame", type=int, default=20)
     args = ap.parse_args()
 
