@@ -6,13 +6,16 @@ A checkpoint is a dict with at least ``{"arch": str, "state_dict": dict}``; trai
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import torch
 
 from models import zero_dce
-from models.errors import ModelError
+from models.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
 
 
 def build_network(arch: str, scale: int = 12) -> torch.nn.Module:
@@ -45,6 +48,25 @@ def network_from_checkpoint(ckpt: dict) -> torch.nn.Module:
     except RuntimeError as e:
         raise ModelError(f"checkpoint does not fit {ckpt['arch']}: {e}") from e
     return net.eval()
+
+
+def load_into(net: torch.nn.Module, path: Path, arch: str, name: str) -> dict:
+    """Load the weights of the checkpoint at ``path`` into ``net`` and return the checkpoint;
+    ``ConfigError`` when it holds another network than ``arch`` (``name`` is how the message calls it)."""
+    ckpt = load_checkpoint(path)
+    if ckpt["arch"] != arch:
+        raise ConfigError(f"{name} holds a {ckpt['arch']} network, not {arch}")
+    net.load_state_dict(ckpt["state_dict"])
+    return ckpt
+
+
+def resume_into(net: torch.nn.Module, opt: torch.optim.Optimizer, path: Path, arch: str) -> int:
+    """Continue a training run: the network and optimizer state saved at ``path``; returns its step."""
+    ckpt = load_into(net, path, arch, str(path))
+    opt.load_state_dict(ckpt["optimizer"])
+    step = int(ckpt["step"])
+    log.info("resumed %s at step %d", path, step)
+    return step
 
 
 def plain(value: object) -> object:

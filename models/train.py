@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from models import zero_dce
-from models.checkpoint import build_network, load_checkpoint, plain, save_checkpoint
+from models.checkpoint import build_network, load_into, plain, resume_into, save_checkpoint
 from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
 from models.losses import ssim, zero_reference_loss
@@ -174,10 +174,7 @@ def train(cfg: TrainConfig) -> dict:
     # Zero-DCE++ may train at another curve-map scale than it runs at (the reference trains at 1).
     net = build_network(cfg.arch, cfg.train_scale or cfg.scale)
     if cfg.init is not None:
-        init = load_checkpoint(cfg.init)
-        if init["arch"] != cfg.arch:
-            raise ConfigError(f"--init holds a {init['arch']} network, not {cfg.arch}")
-        net.load_state_dict(init["state_dict"])
+        load_into(net, cfg.init, cfg.arch, "--init")
     params = _freeze(net, cfg.freeze)
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -188,13 +185,7 @@ def train(cfg: TrainConfig) -> dict:
 
     step = 0
     if cfg.resume and cfg.out.exists():
-        ckpt = load_checkpoint(cfg.out)
-        if ckpt["arch"] != cfg.arch:
-            raise ConfigError(f"{cfg.out} holds a {ckpt['arch']} network, not {cfg.arch}")
-        net.load_state_dict(ckpt["state_dict"])
-        opt.load_state_dict(ckpt["optimizer"])
-        step = int(ckpt["step"])
-        log.info("resumed %s at step %d", cfg.out, step)
+        step = resume_into(net, opt, cfg.out, cfg.arch)
 
     split = None
     if cfg.val_low is not None and cfg.val_high is not None:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from models.burst import BurstNet
-from models.checkpoint import load_checkpoint, plain, save_checkpoint
+from models.checkpoint import load_into, plain, resume_into, save_checkpoint
 from models.data import holdout_pairs, training_files
 from models.errors import ConfigError
 from models.losses import ssim
@@ -81,20 +81,11 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     net = BurstNet()
     if cfg.init is not None:  # start from existing weights, with a fresh optimizer and schedule
-        init = load_checkpoint(cfg.init)
-        if init["arch"] != "burst":
-            raise ConfigError(f"--init holds a {init['arch']} network, not burst")
-        net.load_state_dict(init["state_dict"])
+        load_into(net, cfg.init, "burst", "--init")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
     if cfg.resume and cfg.out.exists():
-        ckpt = load_checkpoint(cfg.out)
-        if ckpt["arch"] != "burst":
-            raise ConfigError(f"{cfg.out} holds a {ckpt['arch']} network, not burst")
-        net.load_state_dict(ckpt["state_dict"])
-        opt.load_state_dict(ckpt["optimizer"])
-        step = int(ckpt["step"])
-        log.info("resumed %s at step %d", cfg.out, step)
+        step = resume_into(net, opt, cfg.out, "burst")
 
     exclude = holdout_pairs(cfg.val_low, cfg.val_high, cfg.val_count).high if cfg.val_high is not None else ()
     files = training_files(cfg.data, exclude)
