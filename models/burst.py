@@ -165,30 +165,33 @@ class StreamingBurst:
 
 class EncoderGraph(nn.Module):
     """The streaming encoder as a graph: ``frame`` (1, H, W, 3) uint8 RGB -> the frame's features
-    ``f1, f2, f3`` (1, c, h, w) float32 at 1/2, 1/4 and 1/8 resolution (rounded up)."""
+    ``f1, f2, f3`` (1, c, h, w) at 1/2, 1/4 and 1/8 resolution (rounded up). ``dtype`` is the
+    compute precision, as in :class:`BurstFrameModel` (exports use float32)."""
 
-    def __init__(self, net: BurstNet) -> None:
+    def __init__(self, net: BurstNet, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.net = net
+        self.dtype = dtype
 
     def forward(self, frame: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        f1, f2, f3 = self.net.encode(frame.permute(0, 3, 1, 2).float() * (1.0 / 255.0))
+        f1, f2, f3 = self.net.encode(frame.permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0))
         return f1, f2, f3
 
 
 class DecoderGraph(nn.Module):
     """The streaming decoder as a graph: the burst's features ``ring1..3`` (T, c, h, w) in any order,
     the newest frame's ``new1..3`` (1, c, h, w) and the newest ``frame`` (1, H, W, 3) uint8 RGB ->
-    ``enhanced`` (H, W, 3) uint8 RGB."""
+    ``enhanced`` (H, W, 3) uint8 RGB. ``dtype`` as in :class:`EncoderGraph`."""
 
-    def __init__(self, net: BurstNet) -> None:
+    def __init__(self, net: BurstNet, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.net = net
+        self.dtype = dtype
 
     def forward(self, ring1: Tensor, ring2: Tensor, ring3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor,
                 frame: Tensor) -> Tensor:
         pooled = [r.amax(0, keepdim=True) for r in (ring1, ring2, ring3)]
-        y = self.net.decode(pooled, [new1, new2, new3], frame.permute(0, 3, 1, 2).float() * (1.0 / 255.0))
+        y = self.net.decode(pooled, [new1, new2, new3], frame.permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0))
         return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
 
 

@@ -54,18 +54,19 @@ class TorchBackend:
         self.streaming = self._feature_ring(net.eval(), dtype) if getattr(net, "arch", None) == "burst" else None
 
     def _feature_ring(self, net, dtype):
+        """The streaming ring on the network's own halves (the graphs the ONNX pair is exported from)."""
+        from models.burst import DecoderGraph, EncoderGraph
         from models.burst_runtime import FeatureRing
 
         torch = self._torch
+        encoder, decoder = EncoderGraph(net, dtype).eval(), DecoderGraph(net, dtype).eval()
 
-        def tensor(rgb: np.ndarray):  # (N, H, W, 3) uint8 -> (N, 3, H, W) in [0, 1] on the device
-            return torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(0, 3, 1, 2).to(dtype) * (1.0 / 255.0)
+        def on_device(rgb: np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
 
-        def decode(rings, newest, frame: np.ndarray) -> np.ndarray:
-            y = net.decode([r.amax(0, keepdim=True) for r in rings], newest, tensor(frame))
-            return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-
-        return FeatureRing(lambda frame: net.encode(tensor(frame[None])), decode, torch.cat)
+        return FeatureRing(lambda frame: encoder(on_device(frame[None])),
+                           lambda rings, newest, frame: decoder(*rings, *newest, on_device(frame)).cpu().numpy(),
+                           torch.cat)
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         torch = self._torch
