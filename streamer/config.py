@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.temporal import SmoothingConfig
 from streamer.errors import ConfigError
 from streamer.sources import source_kind
 
 MODES = ("auto", "file", "live")
 # Temporal smoothing of single-frame models on video: weight of the past in the brightness average.
-DEFAULT_SMOOTHING = 0.8
+DEFAULT_SMOOTHING = SmoothingConfig().strength
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,6 @@ BACKENDS: dict[str, str] = {
 # ``auto`` takes the first available, fastest first. On CPUs ONNX Runtime beats eager torch
 # (benchmarks/bench_backends.py measures both); TensorRT is the fastest where it exists.
 AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
-# Thumbnails of the temporal smoothing: 1/12 of the frame, Zero-DCE++'s curve-map scale.
-SMOOTHING_SCALE = 12
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,7 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
     from models.backends.stabilized import StabilizedBackend
 
     try:
-        return StabilizedBackend(backend, smoothing, SMOOTHING_SCALE)
+        return StabilizedBackend(backend, smoothing)
     except ConfigError:
         backend.close()
         raise

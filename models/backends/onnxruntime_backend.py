@@ -117,7 +117,7 @@ class CurveLutBackend:
         self.burst = weights.burst
         # Temporal smoothing (video): on the 1/scale curve map and its thumbnail, then one gain multiply.
         self.smoother = CurveSmoother(smoothing, iterations) if smoothing is not None and smoothing.enabled else None
-        self._gain = GainApplier()
+        self._gain = GainApplier() if self.smoother is not None else None
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         rgb = np.ascontiguousarray(frames[-1])

@@ -22,6 +22,8 @@ from models.temporal import BrightnessStabilizer, SmoothingConfig
 
 # A gain within half a uint8 level of 1 everywhere changes nothing: the multiply is skipped.
 _NO_CHANGE = 0.5 / 255.0
+# Thumbnails of the smoothing: 1/12 of the frame, Zero-DCE++'s curve-map scale.
+THUMBNAIL_SCALE = 12
 
 
 class GainApplier:
@@ -47,7 +49,7 @@ class StabilizedBackend:
     (``submit``/``fetch``/``drain`` too, where the wrapped backend has them). Keeps state: call it
     once per frame, in order, for one video."""
 
-    def __init__(self, inner, config: SmoothingConfig, scale: int = 12) -> None:
+    def __init__(self, inner, config: SmoothingConfig, scale: int = THUMBNAIL_SCALE) -> None:
         if config.curve_strength:
             raise ConfigError("averaging the curve map needs the zero-dce++ lookup-table path (ONNX Runtime on a CPU)")
         self.inner = inner
@@ -56,29 +58,31 @@ class StabilizedBackend:
         self.scale = scale
         self.stabilizer = BrightnessStabilizer(config)
         self._gain = GainApplier()
-        self._inputs: deque[np.ndarray] = deque()
+        self._thumbnails: deque[np.ndarray] = deque()  # of the submitted frames, waiting for fetch()
         if hasattr(inner, "submit"):
             self.submit, self.fetch, self.drain = self._submit, self._fetch, self._drain
 
-    def _stabilize(self, rgb: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+    def _thumbnail(self, rgb: np.ndarray) -> np.ndarray:
         try:
-            thumbnail, level = pool(rgb, self.scale)[0], pool(enhanced, self.scale)[0]
+            return pool(np.ascontiguousarray(rgb), self.scale)[0]
         except ValueError as e:
             raise ModelError(str(e)) from e
-        return self._gain.apply(enhanced, self.stabilizer(thumbnail, level))
+
+    def _stabilize(self, thumbnail: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+        return self._gain.apply(enhanced, self.stabilizer(thumbnail, self._thumbnail(enhanced)))
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
-        return self._stabilize(np.ascontiguousarray(frames[-1]), self.inner.enhance(frames))
+        return self._stabilize(self._thumbnail(frames[-1]), self.inner.enhance(frames))
 
     def _submit(self, frames: np.ndarray) -> None:
         self.inner.submit(frames)
-        self._inputs.append(np.array(frames[-1]))
+        self._thumbnails.append(self._thumbnail(frames[-1]))
 
     def _fetch(self) -> np.ndarray:
-        return self._stabilize(self._inputs.popleft(), self.inner.fetch())
+        return self._stabilize(self._thumbnails.popleft(), self.inner.fetch())
 
     def _drain(self) -> list[np.ndarray]:
-        return [self._stabilize(self._inputs.popleft(), out) for out in self.inner.drain()]
+        return [self._stabilize(self._thumbnails.popleft(), out) for out in self.inner.drain()]
 
     def close(self) -> None:
         self.inner.close()
