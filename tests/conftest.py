@@ -34,6 +34,19 @@ def dark_frames(n: int, width: int, height: int, seed: int = 0) -> list[np.ndarr
     return [demo.render(i) for i in range(n)]
 
 
+def hunting_clip(n: int, width: int, height: int) -> list[np.ndarray]:
+    """A static night scene whose exposure hunts +-15 % from frame to frame (auto-exposure, mains
+    flicker): the first demo frame, scaled by a seeded random gain per frame."""
+    base = dark_frames(1, width, height)[0].astype(np.float32)
+    gains = 1.0 + np.random.default_rng(0).uniform(-0.15, 0.15, n)
+    return [np.clip(base * g, 0, 255).astype(np.uint8) for g in gains]
+
+
+def flicker(frames: list[np.ndarray]) -> float:
+    """Brightness flicker: the mean absolute frame-to-frame change of the mean luma (8-bit levels)."""
+    return float(np.abs(np.diff([luma(f) for f in frames])).mean())
+
+
 def write_clip(path: Path, frames: list[np.ndarray], fps: int = 30, audio: bool = True,
                pts: list[int] | None = None, time_base: Fraction | None = None) -> Clip:
     """Encode ``frames`` as H.264 (+ a 440 Hz AAC track) with explicit timestamps."""

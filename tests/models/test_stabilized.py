@@ -9,19 +9,11 @@ from models import backends, catalog
 from models.backends.stabilized import GainApplier, StabilizedBackend
 from models.errors import ConfigError
 from models.temporal import SmoothingConfig
-from tests.conftest import dark_frames, luma
+from tests.conftest import flicker, hunting_clip
 
 
 def _jittering_clip(n: int = 24) -> list[np.ndarray]:
-    # A static scene whose exposure hunts +-15 % frame to frame (auto-exposure, mains flicker).
-    base = dark_frames(1, 240, 144)[0].astype(np.float32)
-    gains = 1.0 + np.random.default_rng(0).uniform(-0.15, 0.15, n)
-    return [np.clip(base * g, 0, 255).astype(np.uint8) for g in gains]
-
-
-def _flicker(frames: list[np.ndarray]) -> float:
-    means = np.array([luma(f) for f in frames])
-    return float(np.abs(np.diff(means)).mean())
+    return hunting_clip(n, 240, 144)
 
 
 def _run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -54,7 +46,7 @@ def test_smoothing_reduces_flicker_of_zero_dce_pp_on_every_path(name: str, exact
     # The fast path smooths its own curve map; every other path is wrapped.
     assert isinstance(smoothed, StabilizedBackend) == (exact or name != "onnxruntime")
     on = _run(smoothed, frames)
-    assert _flicker(on) < 0.5 * _flicker(off)
+    assert flicker(on) < 0.5 * flicker(off)
     # The first frame has no history: it is the model's own output.
     assert np.abs(on[0].astype(int) - off[0].astype(int)).max() <= 1
 
@@ -65,7 +57,7 @@ def test_smoothing_also_steadies_zero_dce() -> None:
     off = _run(backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu")), frames)
     on = _run(backends.open_backend("onnxruntime", weights,
                                     backends.BackendOptions(device="cpu", smoothing=SmoothingConfig())), frames)
-    assert _flicker(on) < 0.6 * _flicker(off)
+    assert flicker(on) < 0.6 * flicker(off)
 
 
 def test_smoothing_off_is_the_plain_backend() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from models.errors import ConfigError
 from models.temporal import CurveSmoother, SmoothingConfig, ema_step, scene_change
-from tests.conftest import dark_frames, luma
+from tests.conftest import dark_frames, flicker, hunting_clip
 
 
 def test_ema_step_and_scene_change() -> None:
@@ -52,11 +52,6 @@ def test_bad_config_is_a_config_error() -> None:
         SmoothingConfig(cut_threshold=0.0)
 
 
-def _flicker(frames: list[np.ndarray]) -> float:
-    means = np.array([luma(f) for f in frames])
-    return float(np.abs(np.diff(means)).mean())
-
-
 def _zero_dce_pp():
     torch = pytest.importorskip("torch")
     from models.catalog import get
@@ -85,10 +80,7 @@ def _static_noisy_clip(n: int = 24) -> list[np.ndarray]:
 
 
 def _jittering_clip(n: int = 24) -> list[np.ndarray]:
-    # A static scene whose exposure hunts +-15 % frame to frame (auto-exposure, mains flicker).
-    base = dark_frames(1, 192, 144)[0].astype(np.float32)
-    gains = 1.0 + np.random.default_rng(0).uniform(-0.15, 0.15, n)
-    return [np.clip(base * g, 0, 255).astype(np.uint8) for g in gains]
+    return hunting_clip(n, 192, 144)
 
 
 @pytest.mark.parametrize("clip", [_static_noisy_clip, _jittering_clip], ids=["sensor-noise", "exposure-jitter"])
@@ -101,7 +93,7 @@ def test_smoothing_reduces_flicker_of_zero_dce_pp_on_a_static_clip(clip) -> None
     smooth = SmoothedCurveModel(net)  # the defaults
     on = [smooth.enhance(f[None]) for f in frames]
     assert smooth.smoother.cuts == 0
-    assert _flicker(on) < 0.5 * _flicker(off)
+    assert flicker(on) < 0.5 * flicker(off)
     # Smoothing off is exactly the frame-by-frame model.
     none = SmoothedCurveModel(net, SmoothingConfig(strength=0.0))
     assert all(np.abs(none.enhance(f[None]).astype(int) - o.astype(int)).max() <= 1 for f, o in zip(frames, off, strict=True))
@@ -116,7 +108,7 @@ def test_averaging_the_curve_alone_does_not_reduce_exposure_flicker() -> None:
     frames = _jittering_clip()
     off = [plain(f) for f in frames]
     curve_only = SmoothedCurveModel(net, SmoothingConfig(strength=0.0, curve_strength=0.8))
-    assert _flicker([curve_only.enhance(f[None]) for f in frames]) > _flicker(off)
+    assert flicker([curve_only.enhance(f[None]) for f in frames]) > flicker(off)
 
 
 def test_a_scene_cut_is_not_smoothed_across() -> None:
