@@ -16,8 +16,10 @@ upsampling) and the thumbnail it was estimated from, so it costs nothing at full
 - both restart on a scene cut, detected on the thumbnail: the mean absolute difference of two
   mean-normalised thumbnails (a global brightness change is not a cut, a new picture is).
 
-Pure numpy, float32, so every path can call it: the torch runner below, ONNX Runtime with a
-curve-map output, or a CPU fast path building per-cell LUTs (``lut(v) = curve(v) * gain``).
+Pure numpy, float32, so every path can call it: the CPU fast path feeds :class:`CurveSmoother`
+its curve map (``models/backends/onnxruntime_backend.py``); every other backend is wrapped by
+``models/backends/stabilized.py``, which feeds :class:`BrightnessStabilizer` thumbnails of the input
+and of the enhanced frame.
 """
 
 from __future__ import annotations
@@ -156,40 +158,3 @@ class CurveSmoother:
         self.curve = alphas.copy() if fresh or not cfg.curve_strength else ema_step(self.curve, alphas, cfg.curve_strength)
         enhanced = apply_curves_np(thumbnail, self.curve, self.iterations)
         return self.curve, self.stabilizer.gain(enhanced, fresh)
-
-
-class SmoothedCurveModel:
-    """A Zero-DCE++ network run frame by frame with :class:`CurveSmoother` on its 1/scale curve map
-    (torch on the CPU).
-
-    ``enhance(frames)``: (T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB, the newest
-    frame enhanced with the smoothed curve; call it once per frame, in order (it keeps state).
-    """
-
-    def __init__(self, net, config: SmoothingConfig = SmoothingConfig()) -> None:
-        import torch
-
-        if not hasattr(net, "small_curve_map"):
-            raise ConfigError("temporal smoothing needs a Zero-DCE++ network (a low-resolution curve map)")
-        self.net = net.eval()
-        self.smoother = CurveSmoother(config, net.iterations)
-        self._torch = torch
-
-    def enhance(self, frames: np.ndarray) -> np.ndarray:
-        import torch.nn.functional as F
-
-        from models.zero_dce import apply_curves, dce_body
-
-        torch = self._torch
-        net = self.net
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(frames[-1])).permute(2, 0, 1)[None].float() * (1.0 / 255.0)
-            small_in = F.avg_pool2d(x, net.scale, net.scale) if net.scale > 1 else x
-            small = dce_body(net, small_in)  # == net.small_curve_map(x)
-            curve, gain = self.smoother(small[0].numpy(), small_in[0].numpy())
-            alphas, gains = torch.from_numpy(curve)[None], torch.from_numpy(gain)[None]
-            if net.scale > 1:
-                alphas = F.interpolate(alphas, size=x.shape[-2:], mode="bilinear", align_corners=False)
-                gains = F.interpolate(gains, size=x.shape[-2:], mode="bilinear", align_corners=False)
-            y = apply_curves(x, alphas, net.iterations) * gains
-            return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()

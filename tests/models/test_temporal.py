@@ -53,22 +53,29 @@ def test_bad_config_is_a_config_error() -> None:
 
 
 def _zero_dce_pp():
+    """The frame-by-frame model (torch, exact) and a factory of the fast-path backend ``streamer
+    enhance`` runs on a CPU, with the given smoothing."""
     torch = pytest.importorskip("torch")
+    from models import backends
     from models.catalog import get
     from models.checkpoint import load_checkpoint, network_from_checkpoint
     from models.export import FrameModel
 
-    path = get("zero-dce++").checkpoint_path()
-    if not path.is_file():
-        pytest.skip(f"shipped zero-dce++ weights not found at {path}")
-    net = network_from_checkpoint(load_checkpoint(path))
-    model = FrameModel(net).eval()
+    weights = get("zero-dce++")
+    if not weights.checkpoint_path().is_file():
+        pytest.skip(f"shipped zero-dce++ weights not found at {weights.checkpoint_path()}")
+    model = FrameModel(network_from_checkpoint(load_checkpoint(weights.checkpoint_path()))).eval()
 
     def plain(frame: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return model(torch.from_numpy(frame[None])).numpy()
 
-    return net, plain
+    def smoothed(config: SmoothingConfig):
+        backend = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu", smoothing=config))
+        assert backend.path == "lut"
+        return backend
+
+    return smoothed, plain
 
 
 def _static_noisy_clip(n: int = 24) -> list[np.ndarray]:
@@ -85,39 +92,33 @@ def _jittering_clip(n: int = 24) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("clip", [_static_noisy_clip, _jittering_clip], ids=["sensor-noise", "exposure-jitter"])
 def test_smoothing_reduces_flicker_of_zero_dce_pp_on_a_static_clip(clip) -> None:
-    from models.temporal import SmoothedCurveModel
-
-    net, plain = _zero_dce_pp()
+    smoothed, plain = _zero_dce_pp()
     frames = clip()
     off = [plain(f) for f in frames]
-    smooth = SmoothedCurveModel(net)  # the defaults
+    smooth = smoothed(SmoothingConfig())  # the defaults
     on = [smooth.enhance(f[None]) for f in frames]
     assert smooth.smoother.cuts == 0
     assert flicker(on) < 0.5 * flicker(off)
     # Smoothing off is exactly the frame-by-frame model.
-    none = SmoothedCurveModel(net, SmoothingConfig(strength=0.0))
+    none = smoothed(SmoothingConfig(strength=0.0))
     assert all(np.abs(none.enhance(f[None]).astype(int) - o.astype(int)).max() <= 1 for f, o in zip(frames, off, strict=True))
 
 
 def test_averaging_the_curve_alone_does_not_reduce_exposure_flicker() -> None:
     # Why curve_strength is off by default: zero-dce++'s per-frame curve compensates part of an
     # exposure change; averaging the curve gives that compensation up.
-    from models.temporal import SmoothedCurveModel
-
-    net, plain = _zero_dce_pp()
+    smoothed, plain = _zero_dce_pp()
     frames = _jittering_clip()
     off = [plain(f) for f in frames]
-    curve_only = SmoothedCurveModel(net, SmoothingConfig(strength=0.0, curve_strength=0.8))
+    curve_only = smoothed(SmoothingConfig(strength=0.0, curve_strength=0.8))
     assert flicker([curve_only.enhance(f[None]) for f in frames]) > flicker(off)
 
 
 def test_a_scene_cut_is_not_smoothed_across() -> None:
-    from models.temporal import SmoothedCurveModel
-
-    net, plain = _zero_dce_pp()
+    smoothed, plain = _zero_dce_pp()
     a = dark_frames(1, 192, 144, seed=0)[0]
     b = np.ascontiguousarray(np.clip(a[::-1, ::-1].astype(np.int32) * 3, 0, 255).astype(np.uint8))  # another picture
-    smooth = SmoothedCurveModel(net)
+    smooth = smoothed(SmoothingConfig())
     for _ in range(5):
         smooth.enhance(a[None])
     after_cut = smooth.enhance(b[None])
