@@ -52,23 +52,65 @@ def _scales(ckpt: dict, cfg: dict) -> str:
             f"validating (the reference code trains at full resolution).\n")
 
 
-def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
-    cfg = ckpt.get("config", {})
-    data = ", ".join(_data_name(d) for d in cfg.get("data", []))
-    pairs = cfg.get("pairs")
+def _losses(arch: str, cfg: dict) -> str:
     from models.train import DEFAULT_TV_WEIGHT
 
-    tv = cfg.get("tv_weight") or DEFAULT_TV_WEIGHT[weights.arch]
-    losses = (
-        f"spatial consistency x1, exposure control x{cfg.get('exposure_weight', 10.0):g} (E = {cfg.get('exposure_level')}, "
-        f"{cfg.get('exposure_patch', 16)}x{cfg.get('exposure_patch', 16)} patches), "
-        f"colour constancy x{cfg.get('color_weight', 5.0):g}, illumination smoothness x{tv:g}"
-    )
+    tv = cfg.get("tv_weight")
+    tv = DEFAULT_TV_WEIGHT[arch] if tv is None else tv
+    parts = []
+    if cfg.get("spatial_weight", 1.0):
+        parts.append(f"spatial consistency x{cfg.get('spatial_weight', 1.0):g}")
+    if cfg.get("exposure_weight", 10.0):
+        patch = cfg.get("exposure_patch", 16)
+        parts.append(f"exposure control x{cfg.get('exposure_weight', 10.0):g} (E = {cfg.get('exposure_level')}, "
+                     f"{patch}x{patch} patches)")
+    if cfg.get("color_weight", 5.0):
+        parts.append(f"colour constancy x{cfg.get('color_weight', 5.0):g}")
+    if tv:
+        parts.append(f"illumination smoothness x{tv:g}")
+    prior = cfg.get("curve_prior")
+    if prior:
+        parts.append(f"the brightness rule for the curve map, alpha = {prior[0]:g} - {prior[1]:g} ln(m / 0.05) "
+                     f"(`models/curve_prior.py`), x{cfg.get('curve_prior_weight'):g}")
+    losses = ", ".join(parts)
+    pairs = cfg.get("pairs")
     if pairs:
         target = "the normal-light image"
         if cfg.get("paired_match_brightness"):
-            target += " rescaled to the output's mean brightness (pairs teach contrast and colour, E the exposure)"
+            target += " rescaled to the output's mean brightness (pairs teach contrast and colour, not exposure)"
         losses += f", plus L1 to {target} x{cfg.get('paired_weight'):g} on the pairs of {_data_name(pairs[0])}"
+    return losses
+
+
+def _recipe(ckpt: dict, cfg: dict) -> str:
+    """Steps, crops, scales, optimizer and losses of one training stage, as card lines."""
+    return (f"- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} "
+            f"crops with horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.\n"
+            f"{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay "
+            f"{cfg.get('weight_decay')}, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.\n"
+            f"- Losses: {_losses(ckpt.get('arch', cfg.get('arch')), cfg)}.\n")
+
+
+def _training(weights: Weights, ckpt: dict) -> str:
+    cfg = ckpt.get("config", {})
+    data = ", ".join(_data_name(d) for d in cfg.get("data", []))
+    head = (f"- Data: {data} ({cfg.get('train_images')} images; the 50 highest-numbered LOL pairs held out and never "
+            "trained on).\n")
+    lineage = ckpt.get("lineage") or []
+    if not lineage:
+        return (f"- Code: `streamer train {weights.arch}` (`models/train.py`), from random initialization, CPU only.\n"
+                + head + _recipe(ckpt, cfg))
+    stages = [*lineage, ckpt]
+    text = (f"- Code: `streamer train {weights.arch}` (`models/train.py`) in {len(stages)} stages, CPU only: the first "
+            f"from random initialization, each later one from the weights of the one before (`--init`).\n" + head)
+    for i, stage in enumerate(stages, 1):
+        stage_cfg = stage.get("config", {})
+        text += f"\n**Stage {i}**\n" + _recipe({"arch": weights.arch, "scale": ckpt.get("scale")} | stage, stage_cfg)
+    return text + "\n"
+
+
+def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
+    cfg = ckpt.get("config", {})
     off_p, off_s = OFFICIAL[weights.arch]
     return f"""# {weights.name}: model card
 
@@ -83,14 +125,7 @@ Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}
 {weights.burst} (the newest frame is enhanced). Output: (H, W, 3) uint8 {weights.colour_order}.
 
 ## Training
-- Code: `streamer train {weights.arch}` (`models/train.py`), from random initialization, CPU only.
-- Data: {data} ({cfg.get('train_images')} images; the 50 highest-numbered LOL pairs held out and never trained on).
-- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} crops with \
-horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.
-{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay {cfg.get('weight_decay')}, \
-gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.
-- Losses: {losses}.
-- Command: see `models/weights/README.md`.
+{_training(weights, ckpt)}- Command: see `models/weights/README.md`.
 
 ## Validation (LOL our485, 50 held-out pairs, RGB uint8, scikit-image, data_range 255)
 | weights | PSNR dB | SSIM |

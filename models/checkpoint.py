@@ -1,7 +1,8 @@
 """Reading, writing and instantiating streamer checkpoints (torch only).
 
 A checkpoint is a dict with at least ``{"arch": str, "state_dict": dict}``; training adds
-``scale``, ``optimizer``, ``step``, ``config`` and ``metrics``.
+``scale``, ``optimizer``, ``step``, ``config``, ``metrics`` and ``lineage`` (the records of the
+``--init`` checkpoints it was trained from, oldest first).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-SHIPPED_KEYS = ("arch", "scale", "burst", "state_dict", "step", "config", "metrics")
+SHIPPED_KEYS = ("arch", "scale", "burst", "state_dict", "step", "config", "metrics", "lineage")
 
 
 def shippable(ckpt: dict) -> dict:

@@ -88,11 +88,13 @@ def zero_reference_loss(
     w_tv: float = 200.0,
 ) -> tuple[Tensor, dict[str, float]]:
     """Weighted sum of the four losses and a dict of the parts (as floats, for logging)."""
-    parts = {
-        "spa": w_spa * spatial_consistency(enhanced, low),
-        "exp": w_exp * exposure_control(enhanced, exposure_level, exposure_patch),
-        "col": w_col * color_constancy(enhanced),
-        "tv": w_tv * illumination_smoothness(alphas),
+    terms = {
+        "spa": (w_spa, lambda: spatial_consistency(enhanced, low)),
+        "exp": (w_exp, lambda: exposure_control(enhanced, exposure_level, exposure_patch)),
+        "col": (w_col, lambda: color_constancy(enhanced)),
+        "tv": (w_tv, lambda: illumination_smoothness(alphas)),
     }
+    # A term weighted 0 is not computed (the full-resolution spatial term is the costly one).
+    parts = {k: w * f() if w else enhanced.new_zeros(()) for k, (w, f) in terms.items()}
     total = sum(parts.values(), enhanced.new_zeros(()))
     return total, {k: float(v.detach()) for k, v in parts.items()}

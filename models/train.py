@@ -20,6 +20,7 @@ from torch import Tensor
 
 from models import zero_dce
 from models.checkpoint import build_network, load_into, plain, resume_into, save_checkpoint
+from models.curve_prior import prior_loss
 from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
 from models.losses import ssim, zero_reference_loss
@@ -66,6 +67,8 @@ class TrainConfig:
     paired_ssim_weight: float = 0.0
     paired_loss: str = "l1"
     spatial_weight: float = 1.0
+    curve_prior: tuple[float, float] | None = None
+    curve_prior_weight: float = 0.0
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -98,6 +101,10 @@ class TrainConfig:
             raise ConfigError("--val-low and --val-high go together")
         if (self.pairs is None) != (self.paired_weight == 0.0 and self.paired_ssim_weight == 0.0):
             raise ConfigError("--pairs LOW HIGH and a positive --paired-weight or --paired-ssim-weight go together")
+        if (self.curve_prior is None) != (self.curve_prior_weight == 0.0):
+            raise ConfigError("--curve-prior A0 B and a positive --curve-prior-weight go together")
+        if self.curve_prior is not None and self.arch != "zero-dce++":
+            raise ConfigError("--curve-prior is for zero-dce++ (one shared curve map)")
         if not 0.0 < self.exposure_level < 1.0:
             raise ConfigError("--exposure-level must be between 0 and 1")
 
@@ -173,8 +180,12 @@ def train(cfg: TrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     # Zero-DCE++ may train at another curve-map scale than it runs at (the reference trains at 1).
     net = build_network(cfg.arch, cfg.train_scale or cfg.scale)
+    # Where the weights came from: the --init checkpoint's own record, after its ancestors'.
+    lineage: list[dict] = []
     if cfg.init is not None:
-        load_into(net, cfg.init, cfg.arch, "--init")
+        parent = load_into(net, cfg.init, cfg.arch, "--init")
+        lineage = [*parent.get("lineage", []),
+                   {k: parent[k] for k in ("step", "config", "metrics") if k in parent}]
     params = _freeze(net, cfg.freeze)
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -210,6 +221,7 @@ def train(cfg: TrainConfig) -> dict:
             "step": step,
             "config": plain(asdict(cfg)) | {"train_images": len(files)},
             "metrics": metrics,
+            "lineage": lineage,
         }
         if save:
             save_checkpoint(cfg.out, payload)
@@ -232,6 +244,11 @@ def train(cfg: TrainConfig) -> dict:
             w_col=cfg.color_weight,
             w_tv=cfg.effective_tv_weight,
         )
+        if cfg.curve_prior is not None:
+            # Towards the brightness rule, in the runtime view (cfg.scale) whatever the training scale.
+            term = cfg.curve_prior_weight * prior_loss(alphas, x, *cfg.curve_prior, scale=cfg.scale)
+            loss = loss + term
+            parts["prior"] = float(term.detach())
         if cfg.pairs is not None and has.any():
             y = torch.from_numpy(yb[has]).permute(0, 3, 1, 2).float() / 255.0
             e = enhanced[torch.from_numpy(has)]

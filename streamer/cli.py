@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how --paired-match-brightness brings a pair to the output's brightness (default gain)")
     t.add_argument("--paired-ssim-weight", type=float, default=0.0,
                    help="weight of a 1-SSIM term on --pairs (structure; 0: off)")
+    t.add_argument("--curve-prior", type=float, nargs=2, metavar=("A0", "B"),
+                   help="zero-dce++: pull the curve map towards A0 - B ln(m / 0.05), m the gray level around "
+                        "(a brightness rule; see models/curve_prior.py)")
+    t.add_argument("--curve-prior-weight", type=float, default=0.0, help="weight of the --curve-prior term (0: off)")
     t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
     t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
     t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")
@@ -252,6 +256,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     values["data"] = tuple(args.data)
     if "pairs" in values:
         values["pairs"] = tuple(args.pairs)
+    if "curve_prior" in values:
+        values["curve_prior"] = tuple(args.curve_prior)
     cfg = Config(**values)
     ckpt = run(cfg)
     metrics = ckpt.get("metrics") or {}

@@ -47,6 +47,16 @@ def test_total_loss_has_gradients_and_parts() -> None:
     assert x.grad is not None and a.grad is not None
 
 
+def test_terms_weighted_zero_are_zero_and_the_total_is_the_rest() -> None:
+    torch.manual_seed(0)
+    x, a = torch.rand(2, 3, 32, 32) * 0.3, torch.rand(2, 3, 32, 32)
+    _, full = losses.zero_reference_loss(x * 2, x, a, w_spa=1.0, w_exp=10.0, w_col=5.0, w_tv=200.0)
+    total, parts = losses.zero_reference_loss(x * 2, x, a, w_spa=0.0, w_exp=10.0, w_col=0.0, w_tv=200.0)
+    assert parts["spa"] == 0.0 and parts["col"] == 0.0 and full["spa"] > 0 and full["col"] > 0
+    assert parts["exp"] == pytest.approx(full["exp"]) and parts["tv"] == pytest.approx(full["tv"])
+    assert float(total) == pytest.approx(full["exp"] + full["tv"], rel=1e-6)
+
+
 def test_ssim_is_the_validation_measure() -> None:
     """The differentiable SSIM equals scikit-image's, which the validation numbers are quoted with."""
     metrics = pytest.importorskip("skimage.metrics")

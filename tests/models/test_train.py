@@ -115,9 +115,11 @@ def test_train_command_runs(image_dirs, tmp_path: Path) -> None:
     low, _ = image_dirs
     out = tmp_path / "cli.pt"
     r = run_cli("train", "zero-dce++", "--data", str(low), "--out", str(out), "--steps", "2", "--batch-size", "2",
-                "--crop", "64", "--short-side", "72", "--scale", "4", "--threads", "1")
+                "--crop", "64", "--short-side", "72", "--scale", "4", "--threads", "1",
+                "--curve-prior", "0.3", "0.1", "--curve-prior-weight", "100")
     assert r.returncode == 0, r.stderr
-    assert load_checkpoint(out)["step"] == 2
+    saved = load_checkpoint(out)
+    assert saved["step"] == 2 and saved["config"]["curve_prior"] == [0.3, 0.1]
     r = run_cli("export", "zero-dce++", "--weights", str(out), "-o", str(tmp_path / "cli.onnx"))
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "cli.onnx").stat().st_size > 10_000
@@ -152,3 +154,48 @@ def test_match_brightness_brings_a_pair_to_the_outputs_mean(mode: str) -> None:
         white = torch.ones(1, 3, 2, 2)
         white[..., 0, 0] = 0.2
         assert match_brightness(white, torch.full((1, 3, 2, 2), 0.3), mode).amax() == pytest.approx(1.0)
+
+
+def test_a_curve_prior_term_alone_pulls_the_map_towards_the_brightness_rule(image_dirs, tmp_path: Path) -> None:
+    from models.curve_prior import prior_loss
+    from models.data import read_rgb
+
+    low, _ = image_dirs
+    frames = torch.stack([torch.from_numpy(read_rgb(p)) for p in sorted(low.glob("*.png"))]).permute(0, 3, 1, 2) / 255.0
+    torch.manual_seed(0)  # the initial weights train() starts from
+    before = build_network("zero-dce++", 4)
+
+    def distance(net: torch.nn.Module) -> float:
+        with torch.no_grad():
+            return float(prior_loss(net(frames)[1], frames, 0.5, 0.2, scale=4))
+
+    kw = dict(exposure_weight=0.0, spatial_weight=0.0, color_weight=0.0, tv_weight=0.0, lr=1e-2, steps=30)
+    ckpt = train(config("zero-dce++", low, tmp_path / "r.pt", curve_prior=(0.5, 0.2), curve_prior_weight=1.0, **kw))
+    after = build_network("zero-dce++", 4)
+    after.load_state_dict(ckpt["state_dict"])
+    assert distance(after) < 0.2 * distance(before)
+    assert ckpt["config"]["curve_prior"] == [0.5, 0.2]
+
+
+def test_curve_prior_settings_go_together_and_are_for_zero_dce_pp(image_dirs, tmp_path: Path) -> None:
+    low, _ = image_dirs
+    with pytest.raises(ConfigError, match="--curve-prior A0 B and a positive --curve-prior-weight"):
+        config("zero-dce++", low, tmp_path / "x.pt", curve_prior=(0.3, 0.1))
+    with pytest.raises(ConfigError, match="go together"):
+        config("zero-dce++", low, tmp_path / "x.pt", curve_prior_weight=1.0)
+    with pytest.raises(ConfigError, match="for zero-dce\\+\\+"):
+        config("zero-dce", low, tmp_path / "x.pt", curve_prior=(0.3, 0.1), curve_prior_weight=1.0)
+
+
+def test_a_run_from_init_records_where_its_weights_came_from(image_dirs, tmp_path: Path) -> None:
+    from models.checkpoint import shippable
+
+    low, _ = image_dirs
+    first = train(config("zero-dce++", low, tmp_path / "a.pt", steps=2, lr=1e-3))
+    second = train(config("zero-dce++", low, tmp_path / "b.pt", steps=1, init=tmp_path / "a.pt"))
+    third = train(config("zero-dce++", low, tmp_path / "c.pt", steps=1, init=tmp_path / "b.pt"))
+    assert first["lineage"] == []
+    assert [r["step"] for r in third["lineage"]] == [2, 1]
+    assert third["lineage"][0]["config"]["lr"] == 1e-3 and third["lineage"][1]["config"]["init"] == str(tmp_path / "a.pt")
+    assert shippable(load_checkpoint(tmp_path / "c.pt"))["lineage"] == third["lineage"]
+    assert second["lineage"][0]["config"] == first["config"]
