@@ -82,13 +82,13 @@ def _losses(arch: str, cfg: dict) -> str:
     return losses
 
 
-def _recipe(ckpt: dict, cfg: dict) -> str:
+def _recipe(arch: str, ckpt: dict, cfg: dict) -> str:
     """Steps, crops, scales, optimizer and losses of one training stage, as card lines."""
     return (f"- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} "
             f"crops with horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.\n"
             f"{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay "
             f"{cfg.get('weight_decay')}, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.\n"
-            f"- Losses: {_losses(ckpt.get('arch', cfg.get('arch')), cfg)}.\n")
+            f"- Losses: {_losses(arch, cfg)}.\n")
 
 
 def _training(weights: Weights, ckpt: dict) -> str:
@@ -99,13 +99,14 @@ def _training(weights: Weights, ckpt: dict) -> str:
     lineage = ckpt.get("lineage") or []
     if not lineage:
         return (f"- Code: `streamer train {weights.arch}` (`models/train.py`), from random initialization, CPU only.\n"
-                + head + _recipe(ckpt, cfg))
+                + head + _recipe(weights.arch, ckpt, cfg))
     stages = [*lineage, ckpt]
     text = (f"- Code: `streamer train {weights.arch}` (`models/train.py`) in {len(stages)} stages, CPU only: the first "
             f"from random initialization, each later one from the weights of the one before (`--init`).\n" + head)
     for i, stage in enumerate(stages, 1):
         stage_cfg = stage.get("config", {})
-        text += f"\n**Stage {i}**\n" + _recipe({"arch": weights.arch, "scale": ckpt.get("scale")} | stage, stage_cfg)
+        # A stage's record has no runtime scale: it is the shipped checkpoint's.
+        text += f"\n**Stage {i}**\n" + _recipe(weights.arch, {"scale": ckpt.get("scale")} | stage, stage_cfg)
     return text + "\n"
 
 

@@ -252,12 +252,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
     fields = {f.name for f in dataclasses.fields(Config)}
-    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
-    values["data"] = tuple(args.data)
-    if "pairs" in values:
-        values["pairs"] = tuple(args.pairs)
-    if "curve_prior" in values:
-        values["curve_prior"] = tuple(args.curve_prior)
+    # Repeated and multi-value flags (--data, --pairs, --curve-prior) arrive as lists; the frozen config holds tuples.
+    values = {k: tuple(v) if isinstance(v, list) else v
+              for k, v in vars(args).items() if k in fields and v is not None}
     cfg = Config(**values)
     ckpt = run(cfg)
     metrics = ckpt.get("metrics") or {}
