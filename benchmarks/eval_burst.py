@@ -7,7 +7,7 @@ Side by side in one run:
 - ``gain+hqdn3d`` / ``gain+nlmeans``: an exposure gain in linear light matched to the truth (it
   knows the answer's brightness), then the real FFmpeg filter;
 - ``zero-dce++``: our shipped weights, frame by frame (ONNX Runtime), and ``zero-dce++ smoothed``
-  with the temporal smoothing ``streamer enhance`` runs on video by default (:mod:`models.temporal`);
+  with the temporal smoothing ``streamer enhance`` runs on video by default (:mod:`models.runtime.temporal`);
 - ``burst``: the shipped burst model through the ONNX Runtime backend, fed by the pipeline's
   BurstBuffer (so the first frames have a short burst, as in a real run); ``burst T=1``: the same
   network given only the newest frame (on the pan: a fused burst that ghosted would score below it).
@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import label, markdown_table, write_results  # noqa: E402
 from benchmarks.night_clips import SHOTS, make_shot  # noqa: E402
 from models import backends, catalog  # noqa: E402
-from models.data import holdout_pairs, read_rgb  # noqa: E402
-from models.metrics import psnr, ssim  # noqa: E402
-from models.synth import linear_to_srgb, srgb_to_linear  # noqa: E402
+from models.imagefiles import read_rgb  # noqa: E402
+from models.training.data import holdout_pairs  # noqa: E402
+from models.training.metrics import psnr, ssim  # noqa: E402
+from models.training.synth import linear_to_srgb, srgb_to_linear  # noqa: E402
 from streamer.buffer import BurstBuffer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +120,7 @@ def main() -> None:
     ap.add_argument("--strip-frame", type=int, default=20)
     args = ap.parse_args()
 
-    from models.temporal import SmoothingConfig
+    from models.runtime.temporal import SmoothingConfig
 
     split = holdout_pairs(args.data / "lol_our485" / "low", args.data / "lol_our485" / "high", 50)
     opts = backends.BackendOptions(device="cpu", threads=args.threads)

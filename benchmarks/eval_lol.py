@@ -5,7 +5,7 @@ RGB uint8 with scikit-image, data_range 255, the way the reference numbers of th
 weights were measured (quoted from ``shared/data/README.md``, they are not re-run here: the
 official checkpoints are not shipped).
 
-For Zero-DCE++ the CPU lookup-table fast path (``models.curve_lut``) is measured beside the exact
+For Zero-DCE++ the CPU lookup-table fast path (``models.runtime.curve_lut``) is measured beside the exact
 path, with the largest and mean absolute uint8 difference between the two outputs.
 
     python benchmarks/eval_lol.py [--data ../shared/data] [--backend onnxruntime]
@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import markdown_table, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
-from models.card import OFFICIAL  # noqa: E402
-from models.data import PairSplit, holdout_pairs, read_rgb  # noqa: E402
-from models.metrics import psnr, ssim  # noqa: E402
+from models.export.card import OFFICIAL  # noqa: E402
+from models.imagefiles import read_rgb  # noqa: E402
+from models.training.data import PairSplit, holdout_pairs  # noqa: E402
+from models.training.metrics import psnr, ssim  # noqa: E402
 
 
 def lol_split(data: Path) -> PairSplit:
@@ -77,7 +78,7 @@ def main() -> None:
         r = evaluate(model, args.data, args.backend)
         rows.append([f"streamer {model}", f"{r['psnr']:.3f}", f"{r['ssim']:.4f}", "measured here"])
         results[model] = r
-        if catalog.curves_onnx_path(catalog.get(model)) is not None and args.backend == "onnxruntime":
+        if catalog.get(model).architecture.curve_lut and args.backend == "onnxruntime":
             c = compare_paths(model, args.data, args.backend)
             results[f"{model} fast path"] = c
             f = c["fast"]

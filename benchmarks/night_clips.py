@@ -1,7 +1,7 @@
 """Synthetic night test clips with known ground truth, made differently from the training bursts.
 
 Clean frames come from the LOL validation ``high`` images (never trained on); the camera model
-differs from :mod:`models.synth`'s training ranges: fixed ratios per shot, a green-heavy sensor
+differs from :mod:`models.training.synth`'s training ranges: fixed ratios per shot, a green-heavy sensor
 (per-channel sensitivity), fixed-pattern noise, and real H.264 (libx264 through PyAV) instead of
 JPEG. Two shots, 640x360:
 
@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from models.synth import linear_to_srgb, srgb_to_linear
+from models.training.synth import linear_to_srgb, srgb_to_linear
 
 SIZE = (640, 360)
 

@@ -2,7 +2,10 @@
 
 Each model ships two files in ``models/weights/``: a torch checkpoint (for the torch backend,
 fine-tuning and re-export) and the ONNX graph exported from it by ``streamer export`` (what
-ONNX Runtime and TensorRT run). The model card beside them says how they were trained.
+ONNX Runtime and TensorRT run), plus the extra graphs its architecture names
+(:attr:`models.registry.Architecture.companions`). The model card beside them says how they were
+trained. What a network needs at run time (burst length, smoothing, streaming) is its
+architecture's record, :attr:`Weights.architecture`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from models import registry
 from models.errors import ConfigError, ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -21,7 +25,8 @@ class Weights:
     """One shipped model.
 
     Graph I/O (ONNX and torch alike): input ``frames`` (T, H, W, 3) uint8 RGB, oldest first,
-    T = ``burst``; output ``enhanced`` (H, W, 3) uint8 RGB, the enhanced newest frame.
+    T = ``burst``; output ``enhanced`` (H, W, 3) uint8 RGB, the enhanced newest frame
+    (:mod:`models.nets.frame`).
     """
 
     name: str
@@ -29,7 +34,6 @@ class Weights:
     checkpoint: str
     onnx: str
     card: str
-    burst: int = 1
     colour_order: str = "RGB"
     input_range: tuple[int, int] = (0, 255)
     summary: str = ""
@@ -42,6 +46,21 @@ class Weights:
 
     def card_path(self) -> Path:
         return WEIGHTS_DIR / self.card
+
+    @property
+    def architecture(self) -> registry.Architecture:
+        return registry.get(self.arch)
+
+    @property
+    def burst(self) -> int:
+        """Frames the model reads, oldest first (1 for single-frame models)."""
+        return self.architecture.burst
+
+    def companion(self, tag: str) -> Path:
+        """The extra graph ``tag`` of this model's architecture, beside the ONNX frame graph."""
+        if tag not in self.architecture.companions:
+            raise ModelError(f"{self.name} has no {tag} graph")
+        return registry.companion_path(self.onnx_path(), tag)
 
 
 CATALOG: dict[str, Weights] = {
@@ -67,19 +86,9 @@ CATALOG: dict[str, Weights] = {
         checkpoint="burst.pt",
         onnx="burst.onnx",
         card="burst.md",
-        burst=6,
         summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
     ),
 }
-
-
-def curves_onnx_path(weights: Weights) -> Path | None:
-    """Zero-DCE++'s curve estimator graph, ``NAME.curves.onnx`` beside the frame graph (written by
-    ``streamer export``); ``None`` for models without one."""
-    if weights.arch != "zero-dce++":
-        return None
-    onnx = weights.onnx_path()
-    return onnx.with_name(f"{onnx.stem}.curves.onnx")
 
 
 def get(name: str) -> Weights:

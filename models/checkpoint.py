@@ -13,19 +13,19 @@ from pathlib import Path
 
 import torch
 
-from models import zero_dce
+from models import registry
 from models.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
 
-def build_network(arch: str, scale: int = 12) -> torch.nn.Module:
-    """An untrained network; ``scale`` only matters for Zero-DCE++."""
-    if arch == "burst":
-        from models.burst import BurstNet
-
-        return BurstNet()
-    return zero_dce.build(arch, scale=scale) if arch == "zero-dce++" else zero_dce.build(arch)
+def build_network(arch: str, **options: object) -> torch.nn.Module:
+    """An untrained network of architecture ``arch`` (:mod:`models.registry`); ``options`` are
+    checkpoint keys (``scale``, ...), each used only by the architectures that take it."""
+    try:
+        return registry.get(arch).build(**options)
+    except ConfigError as e:  # a checkpoint naming an architecture we do not have
+        raise ModelError(str(e)) from None
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -43,7 +43,7 @@ def load_checkpoint(path: Path) -> dict:
 
 def network_from_checkpoint(ckpt: dict) -> torch.nn.Module:
     """Instantiate and load the network a checkpoint describes (on the CPU, eval mode)."""
-    net = build_network(ckpt["arch"], int(ckpt.get("scale", 12)))
+    net = build_network(ckpt["arch"], **{k: v for k, v in ckpt.items() if k != "arch"})
     try:
         net.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:

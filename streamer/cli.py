@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--size", default="1280x720", help="tensorrt: frame size WxH the engine is built for (default 1280x720)")
     x.add_argument("--weights", type=Path, help="checkpoint to export (default: the shipped one)")
     x.add_argument("-o", "--output", type=Path, help="where to write (default: beside the shipped weights)")
+
+    c = sub.add_parser("card", help="write a shipped model's card from its checkpoint's training record")
+    c.add_argument("model", help=MODEL_CHOICES_HELP)
+    c.add_argument("--psnr", type=float, required=True, help="LOL validation PSNR (python benchmarks/eval_lol.py)")
+    c.add_argument("--ssim", type=float, required=True, help="LOL validation SSIM")
     return p
 
 
@@ -242,20 +247,18 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from models import registry
+
+    arch = registry.get(args.arch)
     try:
-        if args.arch == "burst":
-            from models.train_burst import BurstTrainConfig as Config
-            from models.train_burst import train_burst as run
-        else:
-            from models.train import TrainConfig as Config
-            from models.train import train as run
+        config, run = registry.resolve(arch.train_config), registry.resolve(arch.trainer)
     except ImportError as e:
         raise ConfigError(f"training needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
-    fields = {f.name for f in dataclasses.fields(Config)}
+    fields = {f.name for f in dataclasses.fields(config)}
     # Repeated and multi-value flags (--data, --pairs, --curve-prior) arrive as lists; the frozen config holds tuples.
     values = {k: tuple(v) if isinstance(v, list) else v
               for k, v in vars(args).items() if k in fields and v is not None}
-    cfg = Config(**values)
+    cfg = config(**values)
     ckpt = run(cfg)
     metrics = ckpt.get("metrics") or {}
     summary = f"; validation PSNR {metrics['psnr']:.3f} dB, SSIM {metrics['ssim']:.4f}" if "psnr" in metrics else ""
@@ -271,7 +274,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _export_tensorrt(weights, args.size)
     try:
         from models.checkpoint import load_checkpoint, network_from_checkpoint
-        from models.export import export_onnx
+        from models.export.onnx import export_onnx
     except ImportError as e:
         raise ConfigError(f"export needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
     ckpt = load_checkpoint(args.weights or weights.checkpoint_path())
@@ -282,15 +285,25 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         out = args.output or weights.checkpoint_path()
         save_checkpoint(out, shippable(ckpt))
-    else:
+    else:  # the frame graph, and its architecture's extra graphs beside it
         out = args.output or weights.onnx_path()
-        net = network_from_checkpoint(ckpt)
-        export_onnx(net, out, burst=weights.burst)
-        if weights.burst > 1:  # the streaming pair beside it: one encoder pass per new frame
-            from models.burst import export_streaming_onnx
-
-            export_streaming_onnx(net, out, burst=weights.burst)
+        export_onnx(network_from_checkpoint(ckpt), out)
     log.info("exported %s to %s", args.model, out)
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from models import catalog, registry
+
+    weights = catalog.get(args.model)
+    try:
+        from models.checkpoint import load_checkpoint
+    except ImportError as e:
+        raise ConfigError(f"writing a card needs torch: pip install 'streamer[train]' ({e.name} is missing)") from e
+    render = registry.resolve(weights.architecture.card)
+    text = render(weights, load_checkpoint(weights.checkpoint_path()), args.psnr, args.ssim)
+    weights.card_path().write_text(text)
+    log.info("wrote %s", weights.card_path())
     return 0
 
 
@@ -306,7 +319,8 @@ def _export_tensorrt(weights, size: str) -> int:
     return 0
 
 
-COMMANDS = {"enhance": cmd_enhance, "serve": cmd_serve, "models": cmd_models, "train": cmd_train, "export": cmd_export}
+COMMANDS = {"enhance": cmd_enhance, "serve": cmd_serve, "models": cmd_models, "train": cmd_train, "export": cmd_export,
+            "card": cmd_card}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.temporal import SmoothingConfig
+from models.runtime.temporal import SmoothingConfig
 from streamer.errors import ConfigError
 from streamer.sources import source_kind
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from models import backends, catalog
-from models.temporal import SmoothingConfig
+from models.runtime.temporal import SmoothingConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
 from streamer.errors import ConfigError

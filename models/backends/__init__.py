@@ -4,21 +4,31 @@ Every backend runs a shipped model (:mod:`models.catalog`) on frames:
 ``enhance(frames)`` takes (T, H, W, 3) uint8 RGB, oldest first, and returns the enhanced newest
 frame as (H, W, 3) uint8 RGB. Backend modules import their runtime (onnxruntime, torch,
 tensorrt) only when loaded, so listing what is available is instant.
+
+A backend module implements ``available() -> str | None`` (why it cannot run here),
+``cuda() -> bool`` (whether it can run on an NVIDIA GPU here) and ``load(weights, options)``.
+:func:`open_backend` decides everything once: which backend (``auto``: the fastest available),
+which device (``options.device`` resolved to ``cpu`` or ``cuda`` before ``load`` sees it), and
+whether temporal smoothing wraps it (the architecture's record says whether it applies).
+
+Optional capabilities are small protocols, checked with ``isinstance``: :class:`Pipelined`
+(``submit``/``fetch``/``drain``: upload frame N+1 while frame N runs) and :class:`CurveMapped`
+(a curve model that can hand over its low-resolution curve map, which smoothing uses).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from models.catalog import Weights
 from models.errors import BackendError, ConfigError
-from models.temporal import SmoothingConfig
+from models.runtime.temporal import SmoothingConfig
 
-# name -> module implementing ``available() -> str | None`` and ``load(weights, options)``.
+# name -> module implementing ``available()``, ``cuda()`` and ``load(weights, options)``.
 BACKENDS: dict[str, str] = {
     "tensorrt": "models.backends.tensorrt_backend",
     "onnxruntime": "models.backends.onnxruntime_backend",
@@ -28,13 +38,15 @@ BACKENDS: dict[str, str] = {
 # ``auto`` takes the first available, fastest first. On CPUs ONNX Runtime beats eager torch
 # (benchmarks/bench_backends.py measures both); TensorRT is the fastest where it exists.
 AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda``; ``threads`` 0 lets the runtime pick;
+    """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda`` (a backend's ``load`` only ever sees
+    ``cpu`` or ``cuda``: :func:`open_backend` decides); ``threads`` 0 lets the runtime pick;
     ``exact`` runs every curve iteration at full resolution even where a faster, table-based path
-    exists (Zero-DCE++ on CPUs, see :mod:`models.curve_lut`)."""
+    exists (Zero-DCE++ on CPUs, see :mod:`models.runtime.curve_lut`)."""
 
     device: str = "auto"
     threads: int = 0
@@ -42,11 +54,11 @@ class BackendOptions:
     # GPU only: ``auto`` is FP16 on CUDA (FP32 on CPUs); ``compile`` runs torch.compile with CUDA graphs.
     precision: str = "auto"
     compile: bool = False
-    # Video from a single-frame model: smooth its output brightness over time (models.temporal).
+    # Video from a single-frame model: smooth its output brightness over time (models.runtime.temporal).
     smoothing: SmoothingConfig | None = None
 
     def __post_init__(self) -> None:
-        if self.device not in ("auto", "cpu", "cuda"):
+        if self.device not in DEVICES:
             raise ConfigError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.precision not in ("auto", "fp16", "fp32"):
             raise ConfigError(f"precision must be auto, fp16 or fp32, not {self.precision!r}")
@@ -55,17 +67,52 @@ class BackendOptions:
 
 
 class Backend(Protocol):
-    """A loaded model ready to enhance frames."""
+    """A loaded model ready to enhance frames. ``path`` names how it runs (``exact``, or ``lut``
+    for the lookup-table fast path)."""
 
     name: str
     device: str
     burst: int
+    path: str
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         """(T, H, W, 3) uint8 RGB, oldest first -> (H, W, 3) uint8 RGB."""
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Pipelined(Protocol):
+    """A backend that can take frame N+1 while frame N runs (TensorRT: upload on a copy stream)."""
+
+    def submit(self, frames: np.ndarray) -> None:
+        """Queue (T, H, W, 3) uint8 RGB (copied: the caller's buffer may move on)."""
+        ...
+
+    def fetch(self) -> np.ndarray:
+        """The oldest submitted burst's result, (H, W, 3) uint8 RGB."""
+        ...
+
+    def drain(self) -> list[np.ndarray]:
+        """The results of everything still submitted, oldest first."""
+        ...
+
+
+@runtime_checkable
+class CurveMapped(Protocol):
+    """A curve model that runs in two steps, so smoothing can look at (and change) the curve map.
+
+    ``curve_map(frames)`` -> (alphas (C, h, w) float32 in [-1, 1], thumbnail (3, h, w) float32 in
+    [0, 1]: the newest frame at the map's size); ``apply_curve_map(frames, alphas)`` -> the enhanced
+    newest frame, (H, W, 3) uint8 RGB; ``iterations``: how often the curve is applied.
+    """
+
+    iterations: int
+
+    def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray) -> np.ndarray: ...
 
 
 def _module(name: str):
@@ -83,15 +130,7 @@ def availability() -> dict[str, str | None]:
 
 def runs_on_cuda(name: str) -> bool:
     """Whether backend ``name`` (available here) can run on an NVIDIA GPU on this machine."""
-    if name == "tensorrt":
-        return True
-    if name == "onnxruntime":
-        import onnxruntime as ort
-
-        return "CUDAExecutionProvider" in ort.get_available_providers()
-    import torch
-
-    return torch.cuda.is_available()
+    return bool(_module(name).cuda())
 
 
 def resolve(name: str, device: str = "auto") -> str:
@@ -114,20 +153,35 @@ def resolve(name: str, device: str = "auto") -> str:
     return name
 
 
+def resolve_device(name: str, device: str) -> str:
+    """``cpu`` or ``cuda``: where backend ``name`` (available here) runs for the asked ``device``."""
+    module = _module(name)
+    if device == "cpu":
+        if name == "tensorrt":
+            raise BackendError("backend tensorrt runs on the GPU only; use --device auto or cuda")
+        return "cpu"
+    if module.cuda():
+        return "cuda"
+    if device == "cuda":
+        raise BackendError(f"backend {name} cannot run on CUDA here: {module.CUDA_MISSING}")
+    return "cpu"
+
+
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
-    """Load ``weights`` on backend ``name`` (or ``auto``)."""
-    chosen = resolve(name, options.device)
-    backend = _module(chosen).load(weights, options)
-    smoothing = options.smoothing
-    if smoothing is None or not smoothing.enabled or getattr(backend, "smoother", None) is not None:
-        return backend
-    if weights.burst > 1:
-        backend.close()
+    """Load ``weights`` on backend ``name`` (or ``auto``), on the device decided here, smoothed over
+    time when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to)."""
+    smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
+    if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
-    from models.backends.stabilized import StabilizedBackend
+    chosen = resolve(name, options.device)
+    options = replace(options, device=resolve_device(chosen, options.device), smoothing=None)
+    backend = _module(chosen).load(weights, options)
+    if smoothing is None:
+        return backend
+    from models.backends.stabilized import stabilize
 
     try:
-        return StabilizedBackend(backend, smoothing)
+        return stabilize(backend, smoothing)
     except ConfigError:
         backend.close()
         raise

@@ -4,7 +4,7 @@ Two ways to run, chosen at load:
 
 - the frame graph (``enhanced = graph(frames)``, every curve iteration at full resolution in
   float): the exact path, used for Zero-DCE, on the CUDA provider, and with ``exact=True``;
-- for Zero-DCE++ on the CPU, the lookup-table fast path (:mod:`models.curve_lut`): ONNX Runtime
+- for Zero-DCE++ on the CPU, the lookup-table fast path (:mod:`models.runtime.curve_lut`): ONNX Runtime
   runs only the small curve estimator (``NAME.curves.onnx``), the curves are one table gather.
 """
 
@@ -17,15 +17,28 @@ from pathlib import Path
 import numpy as np
 
 from models.catalog import Weights, require_file
-from models.errors import BackendError, ModelError
+from models.errors import ModelError
 
 log = logging.getLogger(__name__)
+
+
+CUDA_MISSING = "onnxruntime has no CUDA provider here (pip install onnxruntime-gpu)"
 
 
 def available() -> str | None:
     if importlib.util.find_spec("onnxruntime") is None:
         return "onnxruntime is not installed (pip install onnxruntime)"
     return None
+
+
+def cuda() -> bool:
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def _providers(device: str) -> list[str]:
+    return ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
 
 
 def _options(threads: int, spin: bool):
@@ -57,21 +70,16 @@ class OnnxRuntimeBackend:
     path = "exact"
 
     def __init__(self, weights: Weights, device: str, threads: int) -> None:
-        import onnxruntime as ort
-
+        """``device``: ``cpu`` or ``cuda``, decided by :func:`models.backends.open_backend`."""
         path = require_file(weights.onnx_path(), f"ONNX model for {weights.name}")
-        providers = ["CPUExecutionProvider"]
-        if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        elif device == "cuda":
-            raise BackendError("onnxruntime has no CUDA provider here (pip install onnxruntime-gpu)")
+        providers = _providers(device)
         self.session = _session(path, providers, threads, spin=True)
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
         self.burst = weights.burst
         self.streaming = None
-        if weights.burst > 1:
-            # Burst models ship an encoder/decoder pair too: one encoder pass per new frame.
-            from models.burst_runtime import open_streaming
+        if weights.architecture.streaming:
+            # Streaming models ship an encoder/decoder pair too: one encoder pass per new frame.
+            from models.runtime.burst_ring import open_streaming
 
             self.streaming = open_streaming(path, providers, _options(threads, spin=True))
 
@@ -88,19 +96,19 @@ class OnnxRuntimeBackend:
 class CurveLutBackend:
     """Zero-DCE++ on the CPU: ORT estimates the 1/scale curve map, :class:`CurveLUT` applies it.
 
-    Matches the exact path up to one uint8 level on a few samples (see :mod:`models.curve_lut`).
+    Matches the exact path up to one uint8 level on a few samples (see :mod:`models.runtime.curve_lut`).
+    Implements :class:`models.backends.CurveMapped`, so temporal smoothing works on its own small
+    curve map and thumbnail instead of pooling the enhanced frame.
     """
 
     name = "onnxruntime"
     path = "lut"
     device = "cpu"
 
-    def __init__(self, weights: Weights, curves: Path, threads: int, smoothing=None) -> None:
+    def __init__(self, weights: Weights, curves: Path, threads: int) -> None:
         import cv2
 
-        from models.backends.stabilized import GainApplier
-        from models.curve_lut import CurveLUT, pool
-        from models.temporal import CurveSmoother
+        from models.runtime.curve_lut import CurveLUT, pool
 
         # The estimator is tiny (~2 ms at 720p): one thread, no spinning, leaves the cores to the codec.
         self.session = _session(curves, ["CPUExecutionProvider"], threads or 1, spin=False)
@@ -109,47 +117,37 @@ class CurveLutBackend:
         cv2.setNumThreads(threads or 1)
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
-            self.scale, iterations = int(meta["scale"]), int(meta["iterations"])
+            self.scale, self.iterations = int(meta["scale"]), int(meta["iterations"])
         except (KeyError, ValueError):
             raise ModelError(f"{curves} lacks its scale/iterations metadata; re-export it with 'streamer export'") from None
-        self.lut = CurveLUT(iterations)
+        self.lut = CurveLUT(self.iterations)
         self._pool = pool
         self.burst = weights.burst
-        # Temporal smoothing (video): on the 1/scale curve map and its thumbnail, then one gain multiply.
-        self.smoother = CurveSmoother(smoothing, iterations) if smoothing is not None and smoothing.enabled else None
-        self._gain = GainApplier() if self.smoother is not None else None
 
-    def enhance(self, frames: np.ndarray) -> np.ndarray:
-        rgb = np.ascontiguousarray(frames[-1])
+    def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The newest frame's 1/scale curve map (3, h, w) and the pooled frame it was estimated from (3, h, w)."""
         try:
-            small = self._pool(rgb, self.scale)
+            small = self._pool(np.ascontiguousarray(frames[-1]), self.scale)
         except ValueError as e:
             raise ModelError(str(e)) from e
-        alphas = self.session.run(["alphas"], {"small": small})[0]
-        if self.smoother is None:
-            return self.lut.apply(rgb, alphas)
-        curve, gain = self.smoother(alphas[0], small[0])
-        return self._gain.apply(self.lut.apply(rgb, curve[None]), gain)
+        return self.session.run(["alphas"], {"small": small})[0][0], small[0]
+
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+        return self.lut.apply(np.ascontiguousarray(frames[-1]), alphas[None])
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        return self.apply_curve_map(frames, self.curve_map(frames)[0])
 
     def close(self) -> None:
         self.session = None
 
 
-def fast_path_graph(weights: Weights) -> Path | None:
-    """The curve estimator graph the fast path needs, or ``None`` when this model has none."""
-    from models.catalog import curves_onnx_path
-
-    path = curves_onnx_path(weights)
-    return path if path is not None and path.is_file() else None
-
-
 def load(weights: Weights, options) -> OnnxRuntimeBackend | CurveLutBackend:
-    import onnxruntime as ort
-
-    cuda = options.device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
-    curves = fast_path_graph(weights)
-    if not options.exact and not cuda and curves is not None:
-        return CurveLutBackend(weights, curves, options.threads, options.smoothing)
-    if not options.exact and curves is None and weights.arch == "zero-dce++":
+    """The lookup-table fast path where the architecture has one and it may run (CPU, not ``exact``),
+    else the frame graph."""
+    if weights.architecture.curve_lut and not options.exact and options.device == "cpu":
+        curves = weights.companion("curves")
+        if curves.is_file():
+            return CurveLutBackend(weights, curves, options.threads)
         log.info("no curve estimator graph beside %s: running the exact path", weights.onnx_path())
     return OnnxRuntimeBackend(weights, options.device, options.threads)

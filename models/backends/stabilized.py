@@ -1,10 +1,12 @@
 """Temporal smoothing of a single-frame model's output brightness on video (less flicker).
 
-:class:`StabilizedBackend` wraps any loaded backend: per frame it pools the input and the enhanced
-frame by ``scale``, asks a :class:`models.temporal.BrightnessStabilizer` for a low-resolution gain
-map (the scene's moving-average brightness over this frame's, reset on a scene cut) and multiplies
-it, upsampled, onto the enhanced frame. The Zero-DCE++ lookup-table path does the same on its own
-curve map (:class:`models.temporal.CurveSmoother`) and needs no wrapper.
+:class:`StabilizedBackend` wraps any loaded backend (the one implementation of smoothing): per frame
+it pools the input and the enhanced frame by ``scale``, asks a
+:class:`models.runtime.temporal.BrightnessStabilizer` for a low-resolution gain map (the scene's
+moving-average brightness over this frame's, reset on a scene cut) and multiplies it, upsampled,
+onto the enhanced frame. A backend that can hand over its curve map (Zero-DCE++'s lookup-table path,
+:class:`models.backends.CurveMapped`) gives the thumbnails for free: the map's own input and the
+curves applied to it (:class:`models.runtime.temporal.CurveSmoother`).
 
 Frames are (H, W, 3) uint8 RGB; numpy and OpenCV only.
 """
@@ -16,9 +18,9 @@ from collections import deque
 import cv2
 import numpy as np
 
-from models.curve_lut import pool
 from models.errors import ConfigError, ModelError
-from models.temporal import BrightnessStabilizer, SmoothingConfig
+from models.runtime.curve_lut import pool
+from models.runtime.temporal import BrightnessStabilizer, CurveSmoother, SmoothingConfig
 
 # A gain within half a uint8 level of 1 everywhere changes nothing: the multiply is skipped.
 _NO_CHANGE = 0.5 / 255.0
@@ -45,22 +47,26 @@ class GainApplier:
 
 
 class StabilizedBackend:
-    """A backend whose output brightness is smoothed over time; same interface as the one it wraps
-    (``submit``/``fetch``/``drain`` too, where the wrapped backend has them). Keeps state: call it
-    once per frame, in order, for one video."""
+    """A backend whose output brightness is smoothed over time; same interface as the one it wraps.
+    Keeps state: call it once per frame, in order, for one video.
+
+    ``smoother`` is the temporal state: a :class:`CurveSmoother` on the curve map and thumbnail of a
+    :class:`~models.backends.CurveMapped` backend (nothing is pooled at full resolution), else a
+    :class:`BrightnessStabilizer` on thumbnails of the input and of the enhanced frame. Build one
+    with :func:`stabilize`, which keeps ``submit``/``fetch``/``drain`` where the wrapped backend has them.
+    """
 
     def __init__(self, inner, config: SmoothingConfig, scale: int = THUMBNAIL_SCALE) -> None:
-        if config.curve_strength:
-            raise ConfigError("averaging the curve map needs the zero-dce++ lookup-table path (ONNX Runtime on a CPU)")
+        from models.backends import CurveMapped
+
         self.inner = inner
-        self.name, self.device, self.burst = inner.name, inner.device, inner.burst
-        self.path = getattr(inner, "path", "exact")
+        self.name, self.device, self.burst, self.path = inner.name, inner.device, inner.burst, inner.path
         self.scale = scale
-        self.stabilizer = BrightnessStabilizer(config)
+        self._curves = inner if isinstance(inner, CurveMapped) else None
+        if self._curves is None and config.curve_strength:
+            raise ConfigError("averaging the curve map needs the zero-dce++ lookup-table path (ONNX Runtime on a CPU)")
+        self.smoother = CurveSmoother(config, inner.iterations) if self._curves is not None else BrightnessStabilizer(config)
         self._gain = GainApplier()
-        self._thumbnails: deque[np.ndarray] = deque()  # of the submitted frames, waiting for fetch()
-        if hasattr(inner, "submit"):
-            self.submit, self.fetch, self.drain = self._submit, self._fetch, self._drain
 
     def _thumbnail(self, rgb: np.ndarray) -> np.ndarray:
         try:
@@ -69,20 +75,40 @@ class StabilizedBackend:
             raise ModelError(str(e)) from e
 
     def _stabilize(self, thumbnail: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-        return self._gain.apply(enhanced, self.stabilizer(thumbnail, self._thumbnail(enhanced)))
+        return self._gain.apply(enhanced, self.smoother(thumbnail, self._thumbnail(enhanced)))
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
+        if self._curves is not None:
+            alphas, thumbnail = self._curves.curve_map(frames)
+            curve, gain = self.smoother(alphas, thumbnail)
+            return self._gain.apply(self._curves.apply_curve_map(frames, curve), gain)
         return self._stabilize(self._thumbnail(frames[-1]), self.inner.enhance(frames))
-
-    def _submit(self, frames: np.ndarray) -> None:
-        self.inner.submit(frames)
-        self._thumbnails.append(self._thumbnail(frames[-1]))
-
-    def _fetch(self) -> np.ndarray:
-        return self._stabilize(self._thumbnails.popleft(), self.inner.fetch())
-
-    def _drain(self) -> list[np.ndarray]:
-        return [self._stabilize(self._thumbnails.popleft(), out) for out in self.inner.drain()]
 
     def close(self) -> None:
         self.inner.close()
+
+
+class PipelinedStabilizedBackend(StabilizedBackend):
+    """:class:`StabilizedBackend` of a :class:`~models.backends.Pipelined` backend, itself pipelined:
+    the input thumbnail of each submitted frame waits beside it for ``fetch``."""
+
+    def __init__(self, inner, config: SmoothingConfig, scale: int = THUMBNAIL_SCALE) -> None:
+        super().__init__(inner, config, scale)
+        self._thumbnails: deque[np.ndarray] = deque()
+
+    def submit(self, frames: np.ndarray) -> None:
+        self.inner.submit(frames)
+        self._thumbnails.append(self._thumbnail(frames[-1]))
+
+    def fetch(self) -> np.ndarray:
+        return self._stabilize(self._thumbnails.popleft(), self.inner.fetch())
+
+    def drain(self) -> list[np.ndarray]:
+        return [self._stabilize(self._thumbnails.popleft(), out) for out in self.inner.drain()]
+
+
+def stabilize(inner, config: SmoothingConfig) -> StabilizedBackend:
+    """``inner`` smoothed over time, pipelined where ``inner`` is."""
+    from models.backends import Pipelined
+
+    return (PipelinedStabilizedBackend if isinstance(inner, Pipelined) else StabilizedBackend)(inner, config)

@@ -33,6 +33,14 @@ INPUT, OUTPUT = "frames", "enhanced"
 SLOTS = 2
 
 
+CUDA_MISSING = "TensorRT needs an NVIDIA GPU and driver"
+
+
+def cuda() -> bool:
+    """TensorRT runs on the GPU only: wherever it is available, it runs there."""
+    return available() is None
+
+
 def available() -> str | None:
     if importlib.util.find_spec("tensorrt") is None:
         return "tensorrt is not installed (it needs an NVIDIA GPU: pip install 'streamer[tensorrt]')"
@@ -202,8 +210,7 @@ class TensorRTBackend:
 
 
 def load(weights: Weights, options) -> TensorRTBackend:
-    if options.device == "cpu":
-        raise BackendError("backend tensorrt runs on the GPU only; use --device auto or cuda")
+    """``options.device`` is ``cuda`` here (:func:`models.backends.resolve_device` refuses ``cpu``)."""
     return TensorRTBackend(weights)
 
 

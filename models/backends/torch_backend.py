@@ -14,11 +14,19 @@ import numpy as np
 from models.catalog import Weights, require_file
 from models.errors import BackendError
 
+CUDA_MISSING = "torch has no CUDA device here"
+
 
 def available() -> str | None:
     if importlib.util.find_spec("torch") is None:
         return "torch is not installed (pip install 'streamer[train]')"
     return None
+
+
+def cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 class TorchBackend:
@@ -28,16 +36,15 @@ class TorchBackend:
     path = "exact"
 
     def __init__(self, weights: Weights, device: str, threads: int, precision: str = "auto", compile: bool = False) -> None:
+        """``device``: ``cpu`` or ``cuda``, decided by :func:`models.backends.open_backend`."""
         import torch
 
         from models.checkpoint import load_checkpoint, network_from_checkpoint
-        from models.export import frame_model
+        from models.export.onnx import frame_model
 
         if threads:
             torch.set_num_threads(threads)
-        if device == "cuda" and not torch.cuda.is_available():
-            raise BackendError("torch has no CUDA device here")
-        self.device = "cuda" if device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+        self.device = device
         if self.device == "cpu" and precision == "fp16":
             raise BackendError("FP16 runs on CUDA only; use --device cuda or precision fp32")
         self.precision = "fp16" if self.device == "cuda" and precision in ("auto", "fp16") else "fp32"
@@ -50,16 +57,17 @@ class TorchBackend:
         self.burst = weights.burst
         self._torch = torch
         self._pinned = None
-        # Burst models stream: each frame's encoder features are kept, one encoder pass per new frame.
-        self.streaming = self._feature_ring(net.eval(), dtype) if getattr(net, "arch", None) == "burst" else None
+        # Streaming models keep each frame's encoder features: one encoder pass per new frame.
+        arch = weights.architecture
+        self.streaming = self._feature_ring(net.eval(), dtype, arch.stream_graphs) if arch.streaming else None
 
-    def _feature_ring(self, net, dtype):
+    def _feature_ring(self, net, dtype, stream_graphs: str):
         """The streaming ring on the network's own halves (the graphs the ONNX pair is exported from)."""
-        from models.burst import DecoderGraph, EncoderGraph
-        from models.burst_runtime import FeatureRing
+        from models.registry import resolve
+        from models.runtime.burst_ring import FeatureRing
 
         torch = self._torch
-        encoder, decoder = EncoderGraph(net, dtype).eval(), DecoderGraph(net, dtype).eval()
+        encoder, decoder = resolve(stream_graphs)(net, dtype)
 
         def on_device(rgb: np.ndarray):
             return torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from models.data import IMAGE_SUFFIXES
+from models.imagefiles import IMAGE_SUFFIXES
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
 from streamer.sources.reconnect import ReconnectPolicy

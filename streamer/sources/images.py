@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.data import IMAGE_SUFFIXES, numeric_key
+from models.imagefiles import IMAGE_SUFFIXES, numeric_key
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
 

@@ -32,7 +32,7 @@ def test_shipped_checkpoint_and_onnx_are_the_same_network(name: str) -> None:
     import numpy as np
 
     from models.checkpoint import load_checkpoint, network_from_checkpoint
-    from models.export import frame_model
+    from models.export.onnx import frame_model
     from tests.conftest import dark_frames
 
     w = catalog.get(name)
@@ -88,7 +88,7 @@ def test_the_cards_validation_numbers_are_reproduced(name: str, lol_results) -> 
      for n in catalog.CATALOG if n in OFFICIAL_NAMES],
 )
 def test_shipped_weights_beat_the_official_release_on_lol_validation(name: str, lol_results) -> None:
-    from models.card import OFFICIAL
+    from models.export.card import OFFICIAL
 
     official_psnr, official_ssim = OFFICIAL[name]
     assert lol_results[name]["psnr"] > official_psnr

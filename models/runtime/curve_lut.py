@@ -16,7 +16,7 @@ float64, with the exact path's rounding. Per frame the work is then:
 The only approximations are the quantization of alpha to ``LEVELS`` rows and the rounding of
 the pooled frame to uint8. Against the exact path on the 50 LOL validation pairs
 (``benchmarks/eval_lol.py``): PSNR -0.001 dB, SSIM -0.0001, no sample off by more than one level,
-0.08 levels on average; ``tests/models/test_curve_lut.py`` holds it to that.
+0.08 levels on average; ``tests/models/runtime/test_curve_lut.py`` holds it to that.
 
 Frames are (H, W, 3) uint8 RGB, C-contiguous, on the CPU. numpy and OpenCV only (no torch).
 """

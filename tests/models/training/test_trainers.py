@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from models.checkpoint import build_network, load_checkpoint  # noqa: E402
 from models.errors import ConfigError  # noqa: E402
-from models.train import TrainConfig, train  # noqa: E402
+from models.training.curves import TrainConfig, train  # noqa: E402
 from tests.conftest import dark_frames  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def test_a_few_steps_change_the_weights_and_write_a_checkpoint(arch: str, image_
     assert saved["step"] == 4 and saved["arch"] == arch
     assert all(torch.equal(saved["state_dict"][k], v) for k, v in ckpt["state_dict"].items())
     torch.manual_seed(0)  # training seeds with cfg.seed before building: the same initial weights
-    initial = build_network(arch, 4).state_dict()
+    initial = build_network(arch, scale=4).state_dict()
     assert any(not torch.equal(initial[k], v) for k, v in ckpt["state_dict"].items())
 
 
@@ -92,7 +92,7 @@ def test_invalid_settings_are_config_errors(image_dirs, tmp_path: Path) -> None:
 
 def test_an_l2_pair_term_and_no_spatial_term_are_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
     low, high = image_dirs
-    with caplog.at_level(logging.INFO, logger="models.train"):
+    with caplog.at_level(logging.INFO, logger="models.training.curves"):
         train(config("zero-dce++", low, tmp_path / "l2.pt", pairs=(low, high), paired_weight=100.0, paired_loss="l2",
                      spatial_weight=0.0))
     parts = [r.args[3] for r in caplog.records if r.msg.startswith("step %d/%d loss")]
@@ -103,7 +103,7 @@ def test_an_l2_pair_term_and_no_spatial_term_are_trained_and_logged(image_dirs, 
 
 def test_a_paired_ssim_term_alone_is_trained_and_logged(image_dirs, tmp_path: Path, caplog) -> None:
     low, high = image_dirs
-    with caplog.at_level(logging.INFO, logger="models.train"):
+    with caplog.at_level(logging.INFO, logger="models.training.curves"):
         train(config("zero-dce++", low, tmp_path / "s.pt", pairs=(low, high), paired_ssim_weight=5.0))
     parts = [r.args[3] for r in caplog.records if r.msg.startswith("step %d/%d loss")]
     assert parts and all("ssim" in p and "l1" not in p and 0.0 <= p["ssim"] <= 10.0 for p in parts)
@@ -140,7 +140,7 @@ def test_cosine_schedule_is_accepted_and_unknown_ones_are_not(image_dirs, tmp_pa
 
 @pytest.mark.parametrize("mode", ["gain", "gamma"])
 def test_match_brightness_brings_a_pair_to_the_outputs_mean(mode: str) -> None:
-    from models.train import match_brightness
+    from models.training.curves import match_brightness
 
     g = torch.Generator().manual_seed(0)
     target = torch.rand(2, 3, 16, 16, generator=g) ** 2
@@ -157,13 +157,13 @@ def test_match_brightness_brings_a_pair_to_the_outputs_mean(mode: str) -> None:
 
 
 def test_a_curve_prior_term_alone_pulls_the_map_towards_the_brightness_rule(image_dirs, tmp_path: Path) -> None:
-    from models.curve_prior import prior_loss
-    from models.data import read_rgb
+    from models.imagefiles import read_rgb
+    from models.training.curve_prior import prior_loss
 
     low, _ = image_dirs
     frames = torch.stack([torch.from_numpy(read_rgb(p)) for p in sorted(low.glob("*.png"))]).permute(0, 3, 1, 2) / 255.0
     torch.manual_seed(0)  # the initial weights train() starts from
-    before = build_network("zero-dce++", 4)
+    before = build_network("zero-dce++", scale=4)
 
     def distance(net: torch.nn.Module) -> float:
         with torch.no_grad():
@@ -171,7 +171,7 @@ def test_a_curve_prior_term_alone_pulls_the_map_towards_the_brightness_rule(imag
 
     kw = dict(exposure_weight=0.0, spatial_weight=0.0, color_weight=0.0, tv_weight=0.0, lr=1e-2, steps=30)
     ckpt = train(config("zero-dce++", low, tmp_path / "r.pt", curve_prior=(0.5, 0.2), curve_prior_weight=1.0, **kw))
-    after = build_network("zero-dce++", 4)
+    after = build_network("zero-dce++", scale=4)
     after.load_state_dict(ckpt["state_dict"])
     assert distance(after) < 0.2 * distance(before)
     assert ckpt["config"]["curve_prior"] == [0.5, 0.2]

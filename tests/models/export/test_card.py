@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.card import render_card
 from models.catalog import get
+from models.export.card import render_card
 
 
 def stage(**cfg) -> dict:
@@ -32,7 +32,8 @@ def test_a_staged_card_gives_each_stage_and_leaves_out_terms_weighted_zero() -> 
     one, two = card.split("**Stage 1**")[1].split("**Stage 2**")
     assert "in 2 stages" in card
     assert "Steps: 1500," in one and "learning rate 0.001" in one and "Curve map" not in one
-    assert "Losses: the brightness rule for the curve map, alpha = 0.3 - 0.1 ln(m / 0.05) (`models/curve_prior.py`), x1." in one
+    assert ("Losses: the brightness rule for the curve map, alpha = 0.3 - 0.1 ln(m / 0.05) "
+            "(`models/training/curve_prior.py`), x1.") in one
     assert "exposure" not in one and "smoothness" not in one and "spatial" not in one
     assert "Steps: 150 of a 300-step run" in two and "at 1/4 scale while training" in two
     assert "illumination smoothness x20000" in two and "x300" in two and "L1 to the normal-light image" in two

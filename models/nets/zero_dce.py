@@ -148,19 +148,6 @@ class DCENetPP(nn.Module):
         return self.e_conv7
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"zero-dce": DCENet, "zero-dce++": DCENetPP}
-
-
-def build(arch: str, **kwargs: int) -> nn.Module:
-    """Build an untrained network by architecture name (``zero-dce`` or ``zero-dce++``)."""
-    try:
-        cls = ARCHITECTURES[arch]
-    except KeyError:
-        known = ", ".join(sorted(ARCHITECTURES))
-        raise ModelError(f"unknown architecture {arch!r}; known: {known}") from None
-    return cls(**kwargs)
-
-
 def load_official_state_dict(net: nn.Module, state: Mapping[str, Tensor]) -> None:
     """Load a checkpoint in the officially released format into ``net``.
 

@@ -3,6 +3,7 @@ and training a few steps through ``streamer train burst``."""
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 
 import cv2
@@ -11,10 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.burst import BurstFrameModel, BurstNet, StreamingBurst  # noqa: E402
 from models.checkpoint import load_checkpoint, network_from_checkpoint  # noqa: E402
+from models.nets.burst import BurstFrameModel, BurstNet  # noqa: E402
 from tests.conftest import dark_frames, run_cli  # noqa: E402
-from tests.models.test_synth import textured  # noqa: E402
+from tests.models.training.test_synth import textured  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +41,33 @@ def test_older_frames_are_order_free_but_the_newest_is_special(net: BurstNet) ->
     assert not torch.allclose(base, other_newest, atol=1e-3)  # the newest frame's own features count
 
 
+class _Ring:
+    """Each frame encoded once, the last ``length`` frames' features kept, max-pooled per level and
+    decoded: what streaming relies on (a frame's features depend on that frame alone)."""
+
+    def __init__(self, net: BurstNet, length: int) -> None:
+        self.net, self.ring, self.size = net, deque(maxlen=length), None
+
+    def push(self, frame):
+        if frame.shape[-2:] != self.size:  # a new frame size restarts the ring
+            self.ring.clear()
+            self.size = frame.shape[-2:]
+        self.ring.append(self.net.encode(frame))
+        newest = self.ring[-1]
+        pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
+        return self.net.decode(pooled, newest, frame)
+
+
 def test_streaming_equals_the_full_burst(net: BurstNet) -> None:
     frames = torch.rand(1, 9, 3, 45, 70) * 0.3
-    stream = StreamingBurst(net, length=4)
+    stream = _Ring(net, length=4)
     with torch.no_grad():
         for k in range(frames.shape[1]):
             got = stream.push(frames[:, k])
             want = net(frames[:, max(0, k - 3) : k + 1])
             assert (got - want).abs().max() < 1e-5
-    assert len(stream.ring) == 4
-    stream.push(torch.rand(1, 3, 20, 30))  # a new size restarts the ring
+        assert len(stream.ring) == 4
+        stream.push(torch.rand(1, 3, 20, 30))  # a new size restarts the ring
     assert len(stream.ring) == 1
 
 
@@ -74,9 +92,9 @@ def test_frame_model_takes_uint8_frames(net: BurstNet) -> None:
 
 def test_onnx_export_matches_torch_for_any_burst_length_and_size(net: BurstNet, tmp_path: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
-    from models.export import export_onnx
+    from models.export.onnx import export_onnx
 
-    path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96), burst=6)
+    path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     model = BurstFrameModel(net)
     for t, (h, w) in ((6, (72, 96)), (3, (123, 77)), (1, (360, 640))):
@@ -120,13 +138,11 @@ def test_train_burst_rejects_bad_settings(tmp_path: Path) -> None:
 
 def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
-    from models.burst import export_streaming_onnx
-    from models.burst_runtime import open_streaming
-    from models.export import export_onnx
+    from models.export.onnx import export_onnx
+    from models.runtime.burst_ring import open_streaming
     from streamer.buffer import BurstBuffer
 
-    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96), burst=4)
-    export_streaming_onnx(net, full_path, example_hw=(72, 96), burst=4)
+    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(72, 96))  # and the streaming pair beside it
     full = ort.InferenceSession(str(full_path), providers=["CPUExecutionProvider"])
     stream = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
     assert stream is not None
@@ -149,8 +165,8 @@ def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path
 def test_torch_backend_streams_the_burst_and_equals_the_full_burst() -> None:
     from models import backends, catalog
     from models.backends.torch_backend import TorchBackend
-    from models.burst import BurstFrameModel
     from models.checkpoint import load_checkpoint, network_from_checkpoint
+    from models.nets.burst import BurstFrameModel
     from streamer.buffer import BurstBuffer
 
     weights = catalog.get("burst")

@@ -1,4 +1,4 @@
-"""Supervised training of the burst network on synthetic dark bursts (:mod:`models.synth`).
+"""Supervised training of the burst network on synthetic dark bursts (:mod:`models.training.synth`).
 
 Loss: L1 plus ``ssim_weight * (1 - SSIM)`` between the output and the clean newest frame. Adam with
 a cosine learning rate, gradient clipping, checkpoints written atomically every ``save_every``
@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.burst import BurstNet
 from models.checkpoint import load_into, plain, resume_into, save_checkpoint
-from models.data import holdout_pairs, training_files
 from models.errors import ConfigError
-from models.losses import ssim
-from models.synth import BurstSampler, SynthConfig
+from models.nets.burst import BurstNet
+from models.training.data import holdout_pairs, training_files
+from models.training.losses import ssim
+from models.training.synth import BurstSampler, SynthConfig
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,11 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     net = BurstNet()
     if cfg.init is not None:  # start from existing weights, with a fresh optimizer and schedule
-        load_into(net, cfg.init, "burst", "--init")
+        load_into(net, cfg.init, net.arch, "--init")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
     if cfg.resume and cfg.out.exists():
-        step = resume_into(net, opt, cfg.out, "burst")
+        step = resume_into(net, opt, cfg.out, net.arch)
 
     exclude = holdout_pairs(cfg.val_low, cfg.val_high, cfg.val_count).high if cfg.val_high is not None else ()
     files = training_files(cfg.data, exclude)
@@ -102,7 +102,7 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
 
     def checkpoint(save: bool = True) -> dict:
         payload = {
-            "arch": "burst",
+            "arch": net.arch,
             "burst": cfg.frames,
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.errors import ConfigError
-from models.temporal import CurveSmoother, SmoothingConfig, ema_step, scene_change
+from models.runtime.temporal import CurveSmoother, SmoothingConfig, ema_step, scene_change
 from tests.conftest import dark_frames, flicker, hunting_clip
 
 
@@ -59,7 +59,7 @@ def _zero_dce_pp():
     from models import backends
     from models.catalog import get
     from models.checkpoint import load_checkpoint, network_from_checkpoint
-    from models.export import FrameModel
+    from models.nets.frame import FrameModel
 
     weights = get("zero-dce++")
     if not weights.checkpoint_path().is_file():
@@ -79,8 +79,8 @@ def _zero_dce_pp():
 
 
 def _static_noisy_clip(n: int = 24) -> list[np.ndarray]:
-    from models.synth import Exposure, expose
-    from tests.models.test_synth import textured
+    from models.training.synth import Exposure, expose
+    from tests.models.training.test_synth import textured
 
     clean, rng = textured(144, 192), np.random.default_rng(0)
     return [expose(clean, Exposure(ratio=15.0, photons=300.0, read_sigma=0.002), rng) for _ in range(n)]

@@ -12,14 +12,14 @@ upsampling) and the thumbnail it was estimated from, so it costs nothing at full
   recent history are removed; edges and motion stay sharp (the gain map is smooth).
 - ``curve_strength``: an EMA of the curve map itself. Off by default: measured on our clips, it
   *raises* flicker, because Zero-DCE++'s per-frame curve partly compensates a darker or brighter
-  input frame and averaging the curve removes that compensation (see ``tests/models/test_temporal.py``).
+  input frame and averaging the curve removes that compensation (see ``tests/models/runtime/test_temporal.py``).
 - both restart on a scene cut, detected on the thumbnail: the mean absolute difference of two
   mean-normalised thumbnails (a global brightness change is not a cut, a new picture is).
 
-Pure numpy, float32, so every path can call it: the CPU fast path feeds :class:`CurveSmoother`
-its curve map (``models/backends/onnxruntime_backend.py``); every other backend is wrapped by
-``models/backends/stabilized.py``, which feeds :class:`BrightnessStabilizer` thumbnails of the input
-and of the enhanced frame.
+Pure numpy, float32, so every path can call it: :class:`models.backends.stabilized.StabilizedBackend`
+feeds :class:`CurveSmoother` the curve map of a backend that hands one over (the CPU fast path,
+``models/backends/onnxruntime_backend.py``) and :class:`BrightnessStabilizer` thumbnails of the input
+and of the enhanced frame otherwise.
 """
 
 from __future__ import annotations

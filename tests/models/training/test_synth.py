@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.errors import ConfigError
-from models.synth import (
+from models.training.synth import (
     BurstSampler,
     Exposure,
     SynthConfig,

@@ -1,7 +1,7 @@
-"""Streaming burst inference on ONNX Runtime: one encoder and one decoder pass per new frame.
+"""Streaming burst inference: one encoder and one decoder pass per new frame.
 
 The full-burst graph (``burst.onnx``) encodes every frame of the burst on every call, N encoder
-passes per frame. Beside it ship two graphs (:func:`models.burst.export_streaming_onnx`): the
+passes per frame. Beside it ship two graphs (:func:`models.export.onnx.export_stream_graphs`): the
 encoder (one frame -> its features) and the decoder (the burst's features + the newest frame's ->
 the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features in a ring, so a
 call whose burst is the previous burst moved on by one frame (what the pipeline's BurstBuffer
@@ -19,16 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import ModelError
-
-
-def streaming_paths(onnx_path: Path) -> tuple[Path, Path]:
-    """Where the streaming pair of a full-burst graph lives: ``NAME.encoder.onnx``, ``NAME.decoder.onnx``."""
-    return (onnx_path.with_name(onnx_path.stem + ".encoder.onnx"), onnx_path.with_name(onnx_path.stem + ".decoder.onnx"))
+from models.registry import companion_path
 
 
 def open_streaming(onnx_path: Path, providers: list[str], options) -> StreamingBurstSession | None:
     """The streaming session for a full-burst graph, or ``None`` when its pair is not beside it."""
-    encoder, decoder = streaming_paths(onnx_path)
+    encoder, decoder = companion_path(onnx_path, "encoder"), companion_path(onnx_path, "decoder")
     if not (encoder.is_file() and decoder.is_file()):
         return None
     return StreamingBurstSession(encoder, decoder, providers, options)

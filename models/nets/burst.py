@@ -13,8 +13,9 @@ Images" (arXiv:2006.09845), fine stage, adapted to 8-bit video frames and to str
 
 Each frame is first scaled by its own gain (``TARGET_LEVEL / mean``, bounded), so the encoder
 sees every exposure at a similar level; that depends on the frame alone, which keeps each
-frame's features independent of the others: :class:`StreamingBurst` computes them once per
-frame and keeps the last N, so a new frame costs one encoder and one decoder pass, whatever N.
+frame's features independent of the others: :class:`EncoderGraph` computes them once per frame,
+a ring keeps the last N (:mod:`models.runtime.burst_ring`) and :class:`DecoderGraph` fuses them, so
+a new frame costs one encoder and one decoder pass, whatever N.
 
 Tensors: frames (B, T, 3, H, W) float32 RGB in [0, 1], oldest first; any H, W >= 1.
 The coarse stage of the paper is not used (see ``models/weights/burst.md``).
@@ -22,12 +23,11 @@ The coarse stage of the paper is not used (see ``models/weights/burst.md``).
 
 from __future__ import annotations
 
-from collections import deque
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from models.nets.frame import to_float, to_uint8
 
 WIDTHS = (16, 32, 64)
 TARGET_LEVEL = 0.4  # mean level each frame is scaled to before the encoder
@@ -122,45 +122,10 @@ class BurstFrameModel(nn.Module):
         self.dtype = dtype
 
     def forward(self, frames: Tensor) -> Tensor:
-        x = frames.permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0)
+        x = to_float(frames, self.dtype)
         # The burst is the encoder's batch: no reshape, so the ONNX graph takes any T, H, W.
         feats = self.net.encode(x)
-        y = self.net.decode([f.amax(0, keepdim=True) for f in feats], [f[-1:] for f in feats], x[-1:])
-        # +0.5 then truncating cast == round-half-up, identically in torch and ONNX.
-        return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
-
-
-class StreamingBurst:
-    """Run a :class:`BurstNet` frame by frame with a ring of the last ``length`` frames' features.
-
-    ``push(frame)`` takes one (1, 3, H, W) frame in [0, 1] and returns the enhanced newest frame
-    (1, 3, H, W), equal to ``net(last_frames)`` over the frames pushed so far (at most ``length``).
-    Per frame: one encoder pass, one decoder pass and a max over the ring. A new frame size
-    restarts the ring. Runs under ``torch.inference_mode`` on the frame's device.
-    """
-
-    def __init__(self, net: BurstNet, length: int) -> None:
-        if length < 1:
-            raise ValueError(f"burst length must be at least 1, not {length}")
-        self.net = net.eval()
-        self.length = length
-        self.ring: deque[list[Tensor]] = deque(maxlen=length)
-        self._size: tuple[int, int] | None = None
-
-    def reset(self) -> None:
-        self.ring.clear()
-        self._size = None
-
-    def push(self, frame: Tensor) -> Tensor:
-        size = (int(frame.shape[-2]), int(frame.shape[-1]))
-        if size != self._size:
-            self.reset()
-            self._size = size
-        with torch.inference_mode():
-            self.ring.append(self.net.encode(frame))
-            newest = self.ring[-1]
-            pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
-            return self.net.decode(pooled, newest, frame)
+        return to_uint8(self.net.decode([f.amax(0, keepdim=True) for f in feats], [f[-1:] for f in feats], x[-1:]))
 
 
 class EncoderGraph(nn.Module):
@@ -174,7 +139,7 @@ class EncoderGraph(nn.Module):
         self.dtype = dtype
 
     def forward(self, frame: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        f1, f2, f3 = self.net.encode(frame.permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0))
+        f1, f2, f3 = self.net.encode(to_float(frame, self.dtype))
         return f1, f2, f3
 
 
@@ -191,47 +156,11 @@ class DecoderGraph(nn.Module):
     def forward(self, ring1: Tensor, ring2: Tensor, ring3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor,
                 frame: Tensor) -> Tensor:
         pooled = [r.amax(0, keepdim=True) for r in (ring1, ring2, ring3)]
-        y = self.net.decode(pooled, [new1, new2, new3], frame.permute(0, 3, 1, 2).to(self.dtype) * (1.0 / 255.0))
-        return (y[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
+        return to_uint8(self.net.decode(pooled, [new1, new2, new3], to_float(frame, self.dtype)))
 
 
-def export_streaming_onnx(net: BurstNet, onnx_path: Path, example_hw: tuple[int, int] = (360, 640),
-                          burst: int = 6) -> tuple[Path, Path]:
-    """Write the encoder and decoder graphs beside ``onnx_path``
-    (:func:`models.burst_runtime.streaming_paths`); returns their paths."""
-    import os
-    import warnings
-
-    from models.burst_runtime import streaming_paths
-    from models.errors import ModelError
-
+def stream_graphs(net: BurstNet, dtype: torch.dtype = torch.float32) -> tuple[EncoderGraph, DecoderGraph]:
+    """The streaming halves of ``net`` (eval mode): what the torch backend runs and the ONNX pair is
+    exported from (:func:`models.export.onnx.export_stream_graphs`)."""
     net = net.eval()
-    enc_path, dec_path = streaming_paths(onnx_path)
-    frame = torch.zeros((1, *example_hw, 3), dtype=torch.uint8)
-    with torch.no_grad():
-        feats = EncoderGraph(net)(frame)
-    rings = tuple(f.expand(burst, -1, -1, -1).contiguous() for f in feats)
-    hw = {2: "h", 3: "w"}
-    jobs = [
-        (EncoderGraph(net), (frame,), ["frame"], ["f1", "f2", "f3"],
-         {"frame": {1: "height", 2: "width"}} | {f"f{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)},
-         enc_path),
-        (DecoderGraph(net), (*rings, *feats, frame), ["ring1", "ring2", "ring3", "new1", "new2", "new3", "frame"], ["enhanced"],
-         {f"ring{i}": {0: "burst"} | {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
-         | {f"new{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in (1, 2, 3)}
-         | {"frame": {1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
-         dec_path),
-    ]
-    for model, args, inputs, outputs, axes, path in jobs:
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                torch.onnx.export(model.eval(), args, str(tmp), input_names=inputs, output_names=outputs,
-                                  dynamic_axes=axes, opset_version=17, dynamo=False)
-        except Exception as e:
-            tmp.unlink(missing_ok=True)
-            raise ModelError(f"ONNX export failed: {e}") from e
-        os.replace(tmp, path)
-    return enc_path, dec_path
+    return EncoderGraph(net, dtype).eval(), DecoderGraph(net, dtype).eval()

@@ -23,8 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.data import read_rgb, resize_short_side
 from models.errors import ConfigError
+from models.imagefiles import read_rgb
+from models.training.data import resize_short_side
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models import losses  # noqa: E402
+from models.training import losses  # noqa: E402
 
 
 def test_exposure_control_is_zero_at_the_target_level() -> None:

@@ -10,15 +10,16 @@ import pytest
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 
-from models import zero_dce  # noqa: E402
-from models.export import FrameModel, export_onnx  # noqa: E402
+from models.checkpoint import build_network  # noqa: E402
+from models.export.onnx import export_onnx  # noqa: E402
+from models.nets.frame import FrameModel  # noqa: E402
 from tests.conftest import dark_frames  # noqa: E402
 
 
 @pytest.mark.parametrize("arch", ["zero-dce", "zero-dce++"])
 def test_onnx_matches_torch_at_several_sizes(arch: str, tmp_path: Path) -> None:
     torch.manual_seed(1)
-    net = zero_dce.build(arch).eval()
+    net = build_network(arch).eval()
     path = export_onnx(net, tmp_path / "m.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     model = FrameModel(net).eval()
@@ -33,7 +34,7 @@ def test_onnx_matches_torch_at_several_sizes(arch: str, tmp_path: Path) -> None:
 
 
 def test_frame_model_enhances_the_newest_frame() -> None:
-    net = zero_dce.build("zero-dce++").eval()
+    net = build_network("zero-dce++").eval()
     model = FrameModel(net).eval()
     frames = torch.from_numpy(np.stack(dark_frames(3, 64, 48)))
     with torch.no_grad():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from models import backends, catalog
-from models.backends.stabilized import GainApplier, StabilizedBackend
+from models.backends.stabilized import GainApplier, StabilizedBackend, stabilize
 from models.errors import ConfigError
-from models.temporal import SmoothingConfig
+from models.runtime.temporal import CurveSmoother, SmoothingConfig
 from tests.conftest import flicker, hunting_clip
 
 
@@ -43,8 +43,9 @@ def test_smoothing_reduces_flicker_of_zero_dce_pp_on_every_path(name: str, exact
     off = _run(backends.open_backend(name, weights, backends.BackendOptions(device="cpu", exact=exact)), frames)
     smoothed = backends.open_backend(name, weights, backends.BackendOptions(device="cpu", exact=exact,
                                                                              smoothing=SmoothingConfig()))
-    # The fast path smooths its own curve map; every other path is wrapped.
-    assert isinstance(smoothed, StabilizedBackend) == (exact or name != "onnxruntime")
+    # The fast path smooths its own curve map; every other path pools the enhanced frame.
+    assert isinstance(smoothed, StabilizedBackend)
+    assert isinstance(smoothed.smoother, CurveSmoother) == (not exact and name == "onnxruntime")
     on = _run(smoothed, frames)
     assert flicker(on) < 0.5 * flicker(off)
     # The first frame has no history: it is the model's own output.
@@ -82,7 +83,7 @@ class _Queued:
     """A real ORT backend behind submit/fetch/drain, the interface of the TensorRT backend (which cannot run here)."""
 
     def __init__(self, inner) -> None:
-        self.inner, self.name, self.device, self.burst = inner, inner.name, inner.device, inner.burst
+        self.inner, self.name, self.device, self.burst, self.path = inner, inner.name, inner.device, inner.burst, inner.path
         self.pending: list[np.ndarray] = []
 
     def submit(self, frames: np.ndarray) -> None:
@@ -106,7 +107,7 @@ def test_submit_and_fetch_give_what_enhance_gives() -> None:
     opts = backends.BackendOptions(device="cpu", exact=True)
     frames = _jittering_clip(8)
     want = _run(StabilizedBackend(backends.open_backend("onnxruntime", weights, opts), SmoothingConfig()), frames)
-    queued = StabilizedBackend(_Queued(backends.open_backend("onnxruntime", weights, opts)), SmoothingConfig())
+    queued = stabilize(_Queued(backends.open_backend("onnxruntime", weights, opts)), SmoothingConfig())
     got = []
     for i, f in enumerate(frames):  # the pipeline's pattern: two in flight, then drain
         queued.submit(f[None])

@@ -1,22 +1,18 @@
 """The burst model's card, written from its checkpoint's record and the benchmark results.
 
-    python -m models.burst_card --psnr P --ssim S
-
-reads ``models/weights/burst.pt`` (training config and step), ``benchmarks/results/eval_burst.json``
-(night clips) when present, hashes the shipped files and writes ``models/weights/burst.md``. ``--psnr``
-/ ``--ssim``: the LOL validation numbers of ``benchmarks/eval_lol.py`` for the burst model (single
-frames, T = 1).
+``streamer card burst --psnr P --ssim S`` reads ``models/weights/burst.pt`` (training config and
+step), ``benchmarks/results/eval_burst.json`` (night clips) when present, hashes the shipped files
+and writes ``models/weights/burst.md`` with :func:`render`. ``--psnr`` / ``--ssim``: the LOL
+validation numbers of ``benchmarks/eval_lol.py`` for the burst model (single frames, T = 1).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from models.burst_runtime import streaming_paths
-from models.card import INPUT_ITSELF, licence
-from models.catalog import Weights, get, sha256
+from models.catalog import Weights, sha256
+from models.export.card import INPUT_ITSELF, licence
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "eval_burst.json"
 
@@ -46,14 +42,20 @@ def _steps(ckpt: dict) -> str:
     return f"{ckpt.get('step')} from random initialization"
 
 
-def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, night: dict | None) -> str:
+def night_results() -> dict | None:
+    """The night-clip results of ``benchmarks/eval_burst.py``, when it has been run."""
+    return json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else None
+
+
+def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, night: dict | None = None) -> str:
+    """The card's Markdown; ``night`` defaults to :func:`night_results`."""
+    night = night_results() if night is None else night
     cfg = ckpt.get("config", {})
-    enc, dec = streaming_paths(weights.onnx_path())
     files = [
         (weights.checkpoint, "torch, weights only"),
         (weights.onnx, f"ONNX, the full-burst graph, exported from it by `streamer export {weights.name}`"),
-        (enc.name, "ONNX, the streaming encoder (one frame -> its features)"),
-        (dec.name, "ONNX, the streaming decoder (the burst's features -> the enhanced frame)"),
+        (weights.companion("encoder").name, "ONNX, the streaming encoder (one frame -> its features)"),
+        (weights.companion("decoder").name, "ONNX, the streaming decoder (the burst's features -> the enhanced frame)"),
     ]
     table = "\n".join(f"| `{name}` ({what}) | `{sha256(weights.checkpoint_path().parent / name)}` |" for name, what in files)
     data = ", ".join("/".join(Path(d).parts[-2:]) for d in cfg.get("data", []))
@@ -71,21 +73,21 @@ burst T = {weights.burst} (any T works; the newest frame is enhanced). Output: (
 
 ## Network
 After Karadeniz, Erdem & Erdem, "Burst Photography for Learning to Enhance Extremely Dark Images" (arXiv:2006.09845),
-fine stage only, for 8-bit frames (`models/burst.py`): each frame is scaled to a mean level of 0.4 by its own gain,
+fine stage only, for 8-bit frames (`models/nets/burst.py`): each frame is scaled to a mean level of 0.4 by its own gain,
 one encoder shared by every frame (a stride-2 conv, then 3 levels of 16/32/64 channels at 1/2, 1/4, 1/8
 resolution); per level the features are max-pooled across the burst and concatenated with the newest frame's own
 features (so what does not line up with the newest frame can be ignored: pans and moving objects do not ghost);
 one decoder with a global-context branch predicts the enhanced frame, pixel-shuffled back to full resolution.
 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
-budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/burst_runtime.py`:
+budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/runtime/burst_ring.py`:
 the encoder/decoder ONNX pair on ONNX Runtime, the network's own halves on torch), so a new frame costs one encoder
 and one decoder pass whatever T.
 
 ## Training
-- Code: `streamer train burst` (`models/train_burst.py`), CPU only (one thread of a 2-core machine).
+- Code: `streamer train burst` (`models/training/burst.py`), CPU only (one thread of a 2-core machine).
 - Data: clean images {data}: {cfg.get('train_images')} kept as well exposed (mean level 0.3-0.65, few clipped
   pixels); the 50 highest-numbered LOL pairs held out and never trained on.
-- Synthetic bursts (`models/synth.py`): random {cfg.get('crop')}x{cfg.get('crop')} crops of images shrunk to a
+- Synthetic bursts (`models/training/synth.py`): random {cfg.get('crop')}x{cfg.get('crop')} crops of images shrunk to a
   {cfg.get('short_side')} px short side, {cfg.get('frames_min')}-{cfg.get('frames')} frames; motion: a pan of up to 6
   px/frame with a random-walk jitter, small rotation and zoom (35 % static shots with a slight shake), a patch moving
   across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
@@ -115,21 +117,3 @@ Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime.
 ## Licence of the data
 {licence(list(cfg.get("data", [])))}
 """
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description="write the burst model's card")
-    ap.add_argument("--psnr", type=float, required=True)
-    ap.add_argument("--ssim", type=float, required=True)
-    args = ap.parse_args()
-    from models.checkpoint import load_checkpoint
-
-    weights = get("burst")
-    ckpt = load_checkpoint(weights.checkpoint_path())
-    night = json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else None
-    weights.card_path().write_text(render(weights, ckpt, args.psnr, args.ssim, night))
-    print(f"wrote {weights.card_path()}")
-
-
-if __name__ == "__main__":
-    main()

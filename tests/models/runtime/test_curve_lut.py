@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models import backends, catalog
-from models.curve_lut import CurveLUT, curve_table, pool
+from models.runtime.curve_lut import CurveLUT, curve_table, pool
 from tests.conftest import dark_frames, decode, run_cli, write_clip
 
 
@@ -98,11 +98,11 @@ def test_shipped_curve_graph_is_the_checkpoint_estimator() -> None:
     import onnxruntime as ort
 
     from models.checkpoint import load_checkpoint, network_from_checkpoint
-    from models.zero_dce import dce_body
+    from models.nets.zero_dce import dce_body
 
     w = catalog.get("zero-dce++")
     net = network_from_checkpoint(load_checkpoint(w.checkpoint_path()))
-    session = ort.InferenceSession(str(catalog.curves_onnx_path(w)), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(w.companion("curves")), providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     assert (int(meta["scale"]), int(meta["iterations"])) == (net.scale, net.iterations)
     small = pool(dark_frames(1, 640, 360)[0], net.scale)
@@ -116,7 +116,7 @@ def test_cli_exact_flag_and_fast_path_give_the_same_video(tmp_path: Path) -> Non
     clip = write_clip(tmp_path / "in.mp4", dark_frames(6, 320, 180), audio=False)
     fast, exact = tmp_path / "fast.mp4", tmp_path / "exact.mp4"
     # Lossless x264: at CRF 18 the amplified noise of a dark clip alone moves pixels by ~5 levels.
-    # Temporal smoothing off: it is computed differently on the two paths (tests/models/test_stabilized.py).
+    # Temporal smoothing off: it is computed differently on the two paths (tests/models/backends/test_stabilized.py).
     assert run_cli("enhance", str(clip.path), "-o", str(fast), "--crf", "0", "--no-smoothing").returncode == 0
     assert run_cli("enhance", str(clip.path), "-o", str(exact), "--crf", "0", "--exact", "--no-smoothing").returncode == 0
     a, _ = decode(fast)

@@ -1,17 +1,15 @@
-"""Model cards: how a shipped weight file was made, written from the checkpoint's own record.
+"""Model cards of the curve models: how a shipped weight file was made, from the checkpoint's own record.
 
-    python -m models.card zero-dce++ --psnr 20.1 --ssim 0.65
-
-reads ``models/weights/<checkpoint>`` (its training config, step and metrics), hashes the
-shipped files and writes ``models/weights/<card>``.
+``streamer card zero-dce++ --psnr 20.1 --ssim 0.65`` reads ``models/weights/<checkpoint>`` (its
+training config, step and metrics), hashes the shipped files and writes ``models/weights/<card>``
+with :func:`render_card` (the renderer the architecture's record names, :mod:`models.registry`).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from models.catalog import Weights, get, sha256
+from models.catalog import Weights, sha256
 
 DATASETS = {
     "lol": "LOL (Wei et al., BMVC 2018)",
@@ -53,7 +51,7 @@ def _scales(ckpt: dict, cfg: dict) -> str:
 
 
 def _losses(arch: str, cfg: dict) -> str:
-    from models.train import DEFAULT_TV_WEIGHT
+    from models.training.curves import DEFAULT_TV_WEIGHT
 
     tv = cfg.get("tv_weight")
     tv = DEFAULT_TV_WEIGHT[arch] if tv is None else tv
@@ -71,7 +69,7 @@ def _losses(arch: str, cfg: dict) -> str:
     prior = cfg.get("curve_prior")
     if prior:
         parts.append(f"the brightness rule for the curve map, alpha = {prior[0]:g} - {prior[1]:g} ln(m / 0.05) "
-                     f"(`models/curve_prior.py`), x{cfg.get('curve_prior_weight'):g}")
+                     f"(`models/training/curve_prior.py`), x{cfg.get('curve_prior_weight'):g}")
     losses = ", ".join(parts)
     pairs = cfg.get("pairs")
     if pairs:
@@ -98,10 +96,10 @@ def _training(weights: Weights, ckpt: dict) -> str:
             "trained on).\n")
     lineage = ckpt.get("lineage") or []
     if not lineage:
-        return (f"- Code: `streamer train {weights.arch}` (`models/train.py`), from random initialization, CPU only.\n"
+        return (f"- Code: `streamer train {weights.arch}` (`models/training/curves.py`), from random initialization, CPU only.\n"
                 + head + _recipe(weights.arch, ckpt, cfg))
     stages = [*lineage, ckpt]
-    text = (f"- Code: `streamer train {weights.arch}` (`models/train.py`) in {len(stages)} stages, CPU only: the first "
+    text = (f"- Code: `streamer train {weights.arch}` (`models/training/curves.py`) in {len(stages)} stages, CPU only: the first "
             f"from random initialization, each later one from the weights of the one before (`--init`).\n" + head)
     for i, stage in enumerate(stages, 1):
         stage_cfg = stage.get("config", {})
@@ -140,21 +138,3 @@ Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime.
 ## Licence of the data
 {licence(list(cfg.get("data", [])))}
 """
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description="write the model card of a shipped model")
-    ap.add_argument("model")
-    ap.add_argument("--psnr", type=float, required=True)
-    ap.add_argument("--ssim", type=float, required=True)
-    args = ap.parse_args()
-    from models.checkpoint import load_checkpoint
-
-    weights = get(args.model)
-    ckpt = load_checkpoint(weights.checkpoint_path())
-    weights.card_path().write_text(render_card(weights, ckpt, args.psnr, args.ssim))
-    print(f"wrote {weights.card_path()}")
-
-
-if __name__ == "__main__":
-    main()

@@ -6,8 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models import zero_dce  # noqa: E402
+from models.checkpoint import build_network  # noqa: E402
 from models.errors import ModelError  # noqa: E402
+from models.nets import zero_dce  # noqa: E402
 
 
 def test_apply_curves_matches_the_paper_formula() -> None:
@@ -30,7 +31,7 @@ def test_curves_stay_in_range_and_brighten_with_positive_alpha() -> None:
 
 @pytest.mark.parametrize("arch,channels", [("zero-dce", 24), ("zero-dce++", 3)])
 def test_forward_shapes(arch: str, channels: int) -> None:
-    net = zero_dce.build(arch)
+    net = build_network(arch)
     x = torch.rand(2, 3, 50, 77)  # not multiples of the ++ scale
     y, a = net(x)
     assert y.shape == x.shape
@@ -61,12 +62,12 @@ def _official_enhance(x: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("arch", ["zero-dce", "zero-dce++"])
 def test_official_checkpoint_loads_and_reproduces_released_behaviour(arch: str) -> None:
     torch.manual_seed(0)
-    released = zero_dce.build(arch)  # stands in for the released network
+    released = build_network(arch)  # stands in for the released network
     state = {f"module.{k}": v.clone() for k, v in released.state_dict().items()}  # DataParallel keys
     x = torch.rand(1, 3, 48, 48)
     with torch.no_grad():
         expected = _official_enhance(x, released.curve_maps(x))
-        ours = zero_dce.build(arch)
+        ours = build_network(arch)
         zero_dce.load_official_state_dict(ours, state)
         got, _ = ours(x)
     assert torch.allclose(got, expected, atol=1e-5)
@@ -80,4 +81,4 @@ def test_official_checkpoint_of_the_other_architecture_is_refused() -> None:
 
 def test_unknown_architecture() -> None:
     with pytest.raises(ModelError, match="unknown architecture"):
-        zero_dce.build("zero-dce+++")
+        build_network("zero-dce+++")

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.curve_prior import REFERENCE_GRAY, brightness_rule, prior_loss  # noqa: E402
+from models.training.curve_prior import REFERENCE_GRAY, brightness_rule, prior_loss  # noqa: E402
 
 
 @pytest.mark.parametrize("gray", [0.01, REFERENCE_GRAY, 0.2, 0.6])

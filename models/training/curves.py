@@ -18,12 +18,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from models import zero_dce
+from models import registry
 from models.checkpoint import build_network, load_into, plain, resume_into, save_checkpoint
-from models.curve_prior import prior_loss
-from models.data import CropSampler, PairSplit, holdout_pairs, paired_targets, read_rgb, training_files
 from models.errors import ConfigError
-from models.losses import ssim, zero_reference_loss
+from models.imagefiles import read_rgb
+from models.training.curve_prior import prior_loss
+from models.training.data import CropSampler, PairSplit, holdout_pairs, paired_targets, training_files
+from models.training.losses import ssim, zero_reference_loss
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ PAIRED_MATCH = ("gain", "gamma")
 PAIRED_LOSSES = ("l1", "l2")
 # The reference code's illumination-smoothness weights.
 DEFAULT_TV_WEIGHT = {"zero-dce": 200.0, "zero-dce++": 1600.0}
+
+
+def trained_here() -> tuple[str, ...]:
+    """The architectures whose trainer this module is (:mod:`models.registry`)."""
+    return tuple(a.name for a in registry.ARCHITECTURES.values() if a.trainer == f"{__name__}:train")
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,8 @@ class TrainConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if self.arch not in zero_dce.ARCHITECTURES:
-            raise ConfigError(f"unknown model {self.arch!r}; train one of: {', '.join(zero_dce.ARCHITECTURES)}")
+        if self.arch not in trained_here():
+            raise ConfigError(f"unknown model {self.arch!r}; train one of: {', '.join(trained_here())}")
         if self.freeze not in FREEZE_CHOICES:
             raise ConfigError(f"--freeze must be one of {', '.join(FREEZE_CHOICES)}, not {self.freeze!r}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -138,7 +144,7 @@ def evaluate_pairs(net: torch.nn.Module, split: PairSplit, scale: int | None = N
 
     ``scale`` sets a Zero-DCE++ network's curve-map scale for the evaluation (its inference scale).
     """
-    from models.metrics import psnr, ssim
+    from models.training.metrics import psnr, ssim
 
     training_scale = getattr(net, "scale", None)
     if scale is not None and training_scale is not None:
@@ -179,7 +185,7 @@ def train(cfg: TrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     # Zero-DCE++ may train at another curve-map scale than it runs at (the reference trains at 1).
-    net = build_network(cfg.arch, cfg.train_scale or cfg.scale)
+    net = build_network(cfg.arch, scale=cfg.train_scale or cfg.scale)
     # Where the weights came from: the --init checkpoint's own record, after its ancestors'.
     lineage: list[dict] = []
     if cfg.init is not None:

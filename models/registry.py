@@ -1,0 +1,122 @@
+"""The architectures: one record per kind of network, and the one place that says what each needs.
+
+Everything that differs between networks is decided here and looked up elsewhere, never branched on
+by name: how to build one (and which checkpoint keys it takes), how it meets the frame contract
+((T, H, W, 3) uint8 RGB in, (H, W, 3) uint8 RGB out), which extra graphs ship beside its frame graph,
+how it streams, whether temporal smoothing applies, how it is trained and how its card is written.
+A new network is one module plus one entry in :data:`ARCHITECTURES`.
+
+Code is named as ``"module:attribute"`` and imported on first use, so reading this table needs
+neither torch nor onnxruntime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.errors import ConfigError
+
+
+def resolve(ref: str) -> Any:
+    """The object a ``"package.module:attribute"`` reference names (imported now)."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def companion_path(frame_graph: Path, tag: str) -> Path:
+    """Where an extra graph of the frame graph ``NAME.onnx`` lives: ``NAME.<tag>.onnx`` beside it."""
+    return frame_graph.with_name(f"{frame_graph.stem}.{tag}.onnx")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One kind of network.
+
+    Attributes:
+        name: the architecture name kept in checkpoints (``ckpt["arch"]``).
+        network: the ``nn.Module`` class; built with the checkpoint keys named in ``options``.
+        options: checkpoint keys passed to the constructor (e.g. Zero-DCE++'s ``scale``).
+        frame_model: wraps a network for the frame contract, ``cls(net, dtype)``.
+        trainer: ``train(config) -> checkpoint dict``; ``train_config`` its frozen config class.
+        card: ``render(weights, ckpt, psnr, ssim) -> str``, the model card's Markdown.
+        companions: tags of the extra ONNX graphs written beside the frame graph
+            (:func:`companion_path`) by ``export_companions(net, frame_graph)``.
+        burst: frames the network reads (the burst buffer's length); 1 for single-frame models.
+        smoothing: temporal smoothing of the output brightness applies (single-frame models on video).
+        stream_graphs: ``(net, dtype) -> (encoder, decoder)`` modules when each frame's features are
+            computed once and kept (the companions ``encoder`` and ``decoder`` are their ONNX graphs).
+        curve_lut: the CPU lookup-table fast path applies (companion ``curves``: the curve estimator).
+    """
+
+    name: str
+    network: str
+    trainer: str
+    train_config: str
+    card: str
+    frame_model: str = "models.nets.frame:FrameModel"
+    options: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
+    export_companions: str | None = None
+    burst: int = 1
+    smoothing: bool = True
+    stream_graphs: str | None = None
+    curve_lut: bool = False
+
+    @property
+    def streaming(self) -> bool:
+        return self.stream_graphs is not None
+
+    def build(self, **values: Any) -> Any:
+        """An untrained network; ``values`` may hold any checkpoint keys, those in ``options`` are used."""
+        return resolve(self.network)(**{k: values[k] for k in self.options if values.get(k) is not None})
+
+    def companion_paths(self, frame_graph: Path) -> dict[str, Path]:
+        return {tag: companion_path(frame_graph, tag) for tag in self.companions}
+
+
+_CURVE_TRAINER = "models.training.curves"
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "zero-dce": Architecture(
+        name="zero-dce",
+        network="models.nets.zero_dce:DCENet",
+        trainer=f"{_CURVE_TRAINER}:train",
+        train_config=f"{_CURVE_TRAINER}:TrainConfig",
+        card="models.export.card:render_card",
+    ),
+    "zero-dce++": Architecture(
+        name="zero-dce++",
+        network="models.nets.zero_dce:DCENetPP",
+        options=("scale",),
+        trainer=f"{_CURVE_TRAINER}:train",
+        train_config=f"{_CURVE_TRAINER}:TrainConfig",
+        card="models.export.card:render_card",
+        companions=("curves",),
+        export_companions="models.export.onnx:export_curve_estimator",
+        curve_lut=True,
+    ),
+    "burst": Architecture(
+        name="burst",
+        network="models.nets.burst:BurstNet",
+        frame_model="models.nets.burst:BurstFrameModel",
+        trainer="models.training.burst:train_burst",
+        train_config="models.training.burst:BurstTrainConfig",
+        card="models.export.burst_card:render",
+        companions=("encoder", "decoder"),
+        export_companions="models.export.onnx:export_stream_graphs",
+        burst=6,
+        smoothing=False,
+        stream_graphs="models.nets.burst:stream_graphs",
+    ),
+}
+
+
+def get(name: str) -> Architecture:
+    """The record of architecture ``name``; ``ConfigError`` naming the known ones otherwise."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise ConfigError(f"unknown architecture {name!r}; choose one of: {', '.join(ARCHITECTURES)}") from None
