@@ -89,7 +89,7 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-SHIPPED_KEYS = ("arch", "scale", "burst", "state_dict", "step", "config", "metrics", "lineage")
+SHIPPED_KEYS = ("arch", "scale", "curve_rule", "burst", "state_dict", "step", "config", "metrics", "lineage")
 
 
 def shippable(ckpt: dict) -> dict:

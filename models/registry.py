@@ -83,6 +83,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "zero-dce": Architecture(
         name="zero-dce",
         network="models.nets.zero_dce:DCENet",
+        options=("curve_rule",),
         trainer=f"{_CURVE_TRAINER}:train",
         train_config=f"{_CURVE_TRAINER}:TrainConfig",
         card="models.export.card:render_card",
@@ -90,7 +91,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "zero-dce++": Architecture(
         name="zero-dce++",
         network="models.nets.zero_dce:DCENetPP",
-        options=("scale",),
+        options=("scale", "curve_rule"),
         trainer=f"{_CURVE_TRAINER}:train",
         train_config=f"{_CURVE_TRAINER}:TrainConfig",
         card="models.export.card:render_card",

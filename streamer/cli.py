@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tv-weight", type=float, help="illumination smoothness weight (200 / 1600 for ++)")
     t.add_argument("--scale", type=int, default=12, help="zero-dce++: curve map scale")
     t.add_argument("--train-scale", type=int, help="zero-dce++: curve map scale while training (default: --scale)")
+    t.add_argument("--curve-rule", choices=("colour-true", "per-channel"),
+                   help="how the curves are applied: colour-true (default: one gain per pixel, exposure-adaptive, "
+                        "neutral near black) or per-channel (the papers' rule)")
     t.add_argument("--init", type=Path, help="start from this checkpoint")
     t.add_argument("--freeze", default="none", help="none, or all-but-last (fine-tune the last layer only)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it exists")

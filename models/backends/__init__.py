@@ -26,6 +26,7 @@ import numpy as np
 
 from models.catalog import Weights
 from models.errors import BackendError, ConfigError
+from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 
 # name -> module implementing ``available()``, ``cuda()`` and ``load(weights, options)``.
@@ -56,6 +57,10 @@ class BackendOptions:
     compile: bool = False
     # Video from a single-frame model: smooth its output brightness over time (models.runtime.temporal).
     smoothing: SmoothingConfig | None = None
+    # Video: enhance only while the scene is dark, with hysteresis and a fade (models.runtime.gate);
+    # ``frame_interval_s`` is the video's frame time, which the fade is measured in.
+    gate: GateConfig | None = None
+    frame_interval_s: float = 1.0 / 30.0
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -64,6 +69,8 @@ class BackendOptions:
             raise ConfigError(f"precision must be auto, fp16 or fp32, not {self.precision!r}")
         if self.threads < 0:
             raise ConfigError("threads must be 0 (automatic) or positive")
+        if self.frame_interval_s <= 0:
+            raise ConfigError("the frame interval must be positive")
 
 
 class Backend(Protocol):
@@ -105,10 +112,12 @@ class CurveMapped(Protocol):
 
     ``curve_map(frames)`` -> (alphas (C, h, w) float32 in [-1, 1], thumbnail (3, h, w) float32 in
     [0, 1]: the newest frame at the map's size); ``apply_curve_map(frames, alphas)`` -> the enhanced
-    newest frame, (H, W, 3) uint8 RGB; ``iterations``: how often the curve is applied.
+    newest frame, (H, W, 3) uint8 RGB; ``iterations``: how often the curve is applied;
+    ``curve_rule``: how (:data:`models.nets.zero_dce.CURVE_RULES`).
     """
 
     iterations: int
+    curve_rule: str
 
     def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -169,19 +178,24 @@ def resolve_device(name: str, device: str) -> str:
 
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
     """Load ``weights`` on backend ``name`` (or ``auto``), on the device decided here, smoothed over
-    time when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to)."""
+    time when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to), behind
+    the night gate when ``options.gate`` is set."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
     chosen = resolve(name, options.device)
-    options = replace(options, device=resolve_device(chosen, options.device), smoothing=None)
-    backend = _module(chosen).load(weights, options)
-    if smoothing is None:
-        return backend
-    from models.backends.stabilized import stabilize
-
+    backend = _module(chosen).load(weights, replace(options, device=resolve_device(chosen, options.device),
+                                                    smoothing=None, gate=None))
     try:
-        return stabilize(backend, smoothing)
+        if smoothing is not None:
+            from models.backends.stabilized import stabilize
+
+            backend = stabilize(backend, smoothing)
+        if options.gate is not None:
+            from models.backends.gated import GatedBackend
+
+            backend = GatedBackend(backend, options.gate, options.frame_interval_s)
     except ConfigError:
         backend.close()
         raise
+    return backend

@@ -94,9 +94,11 @@ class OnnxRuntimeBackend:
 
 
 class CurveLutBackend:
-    """Zero-DCE++ on the CPU: ORT estimates the 1/scale curve map, :class:`CurveLUT` applies it.
+    """Zero-DCE++ on the CPU: ORT estimates the 1/scale curve map, numpy applies it at full resolution:
+    :class:`~models.runtime.tone.ColourTrueCurves` (one fused pass) for the colour-true rule,
+    :class:`~models.runtime.curve_lut.CurveLUT` (a table gather per sample) for the per-channel rule.
 
-    Matches the exact path up to one uint8 level on a few samples (see :mod:`models.runtime.curve_lut`).
+    Matches the exact path up to one uint8 level on a few samples.
     Implements :class:`models.backends.CurveMapped`, so temporal smoothing works on its own small
     curve map and thumbnail instead of pooling the enhanced frame.
     """
@@ -109,6 +111,7 @@ class CurveLutBackend:
         import cv2
 
         from models.runtime.curve_lut import CurveLUT, pool
+        from models.runtime.tone import ColourTrueCurves, exposure_strength
 
         # The estimator is tiny (~2 ms at 720p): one thread, no spinning, leaves the cores to the codec.
         self.session = _session(curves, ["CPUExecutionProvider"], threads or 1, spin=False)
@@ -120,20 +123,32 @@ class CurveLutBackend:
             self.scale, self.iterations = int(meta["scale"]), int(meta["iterations"])
         except (KeyError, ValueError):
             raise ModelError(f"{curves} lacks its scale/iterations metadata; re-export it with 'streamer export'") from None
-        self.lut = CurveLUT(self.iterations)
+        # Graphs exported before the colour-true rule carry no rule: they were trained per channel.
+        self.curve_rule = meta.get("curve_rule", "per-channel")
+        self.colour_true = self.curve_rule == "colour-true"
+        self.lut = ColourTrueCurves(self.iterations) if self.colour_true else CurveLUT(self.iterations)
         self._pool = pool
+        self._strength = exposure_strength
         self.burst = weights.burst
 
     def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The newest frame's 1/scale curve map (3, h, w) and the pooled frame it was estimated from (3, h, w)."""
+        """The newest frame's 1/scale curve map (3, h, w), scaled by its exposure strength under the
+        colour-true rule, and the pooled frame it was estimated from (3, h, w)."""
+        rgb = np.ascontiguousarray(frames[-1])
         try:
-            small = self._pool(np.ascontiguousarray(frames[-1]), self.scale)
+            small = self._pool(rgb, self.scale)
         except ValueError as e:
             raise ModelError(str(e)) from e
-        return self.session.run(["alphas"], {"small": small})[0][0], small[0]
+        alphas = self.session.run(["alphas"], {"small": small})[0][0]
+        if self.colour_true:
+            alphas *= self._strength(rgb)
+        return alphas, small[0]
 
     def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-        return self.lut.apply(np.ascontiguousarray(frames[-1]), alphas[None])
+        rgb = np.ascontiguousarray(frames[-1])
+        if self.colour_true:
+            return self.lut.apply(rgb, alphas, self._strength(rgb))
+        return self.lut.apply(rgb, alphas[None])
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         return self.apply_curve_map(frames, self.curve_map(frames)[0])

@@ -65,7 +65,8 @@ class StabilizedBackend:
         self._curves = inner if isinstance(inner, CurveMapped) else None
         if self._curves is None and config.curve_strength:
             raise ConfigError("averaging the curve map needs the zero-dce++ lookup-table path (ONNX Runtime on a CPU)")
-        self.smoother = CurveSmoother(config, inner.iterations) if self._curves is not None else BrightnessStabilizer(config)
+        self.smoother = (CurveSmoother(config, inner.iterations, inner.curve_rule) if self._curves is not None
+                         else BrightnessStabilizer(config))
         self._gain = GainApplier()
 
     def _thumbnail(self, rgb: np.ndarray) -> np.ndarray:

@@ -73,10 +73,11 @@ def export_curve_estimator(net: nn.Module, frame_graph: Path) -> Path:
     returns its path.
 
     The graph's metadata carries what the fast path must know about the rest of the network:
-    ``scale`` (the pooling factor) and ``iterations`` (how often the curve is applied).
+    ``scale`` (the pooling factor), ``iterations`` (how often the curve is applied) and
+    ``curve_rule`` (how: per channel, or colour-true, :mod:`models.nets.tone`).
     """
     small = torch.zeros((1, 3, 30, 53))
-    meta = {"scale": str(net.scale), "iterations": str(net.iterations)}
+    meta = {"scale": str(net.scale), "iterations": str(net.iterations), "curve_rule": net.curve_rule}
     return _export(CurveEstimator(net.eval()).eval(), (small,), registry.companion_path(frame_graph, "curves"),
                    ["small"], ["alphas"], {"small": {2: "height", 3: "width"}, "alphas": {2: "height", 3: "width"}}, meta)
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.nets.frame import to_float, to_uint8
+from models.nets.tone import strength_blend
 
 WIDTHS = (16, 32, 64)
 TARGET_LEVEL = 0.4  # mean level each frame is scaled to before the encoder
@@ -82,7 +83,8 @@ class BurstNet(nn.Module):
 
     def decode(self, pooled: list[Tensor], newest: list[Tensor], frame: Tensor) -> Tensor:
         """Features max-pooled over the burst and the newest frame's, per level, and the newest frame
-        (B, 3, H, W) in [0, 1] (only its size is used) -> (B, 3, H, W), not clamped.
+        (B, 3, H, W) in [0, 1] -> (B, 3, H, W), not clamped; moved back towards ``frame`` as the
+        frame's exposure strength falls (:func:`models.nets.tone.strength_blend`).
 
         The output is predicted directly. A residual on the gained newest frame was tried: after 700
         steps it was far worse (SSIM 0.36 against 0.67 on the night clips): the noise of the base
@@ -98,8 +100,9 @@ class BurstNet(nn.Module):
         h = F.relu(self.up1(F.interpolate(h, size=p1.shape[-2:], mode="bilinear", align_corners=False)))
         h = F.relu(self.fuse1(torch.cat([h, p1, n1], 1)))
         h = F.relu(self.dec1(h))
-        y = F.pixel_shuffle(self.out(h), 2)
-        return y[..., : frame.shape[-2], : frame.shape[-1]]
+        y = F.pixel_shuffle(self.out(h), 2)[..., : frame.shape[-2], : frame.shape[-1]]
+        # An already exposed frame is left (nearly) as it is, as the curve models do (models.nets.tone).
+        return strength_blend(frame, y)
 
     def forward(self, frames: Tensor) -> Tensor:
         b, t = frames.shape[:2]

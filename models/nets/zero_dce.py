@@ -24,6 +24,9 @@ from models.errors import ModelError
 
 CURVE_ITERATIONS = 8
 FEATURES = 32
+# How the curves are applied: to each channel on its own (the papers' rule, and the released
+# weights'), or colour-true (one gain per pixel, exposure-adaptive, neutral near black: models.nets.tone).
+CURVE_RULES = ("per-channel", "colour-true")
 
 
 def apply_curves(x: Tensor, alphas: Tensor, iterations: int = CURVE_ITERATIONS) -> Tensor:
@@ -45,6 +48,21 @@ def apply_curves(x: Tensor, alphas: Tensor, iterations: int = CURVE_ITERATIONS) 
     return x
 
 
+def curve_output(x: Tensor, alphas: Tensor, iterations: int, rule: str) -> Tensor:
+    """The enhanced frame from full-resolution ``alphas`` by curve ``rule`` (:data:`CURVE_RULES`)."""
+    if rule == "colour-true":
+        from models.nets.tone import apply_colour_true
+
+        return apply_colour_true(x, alphas, iterations)
+    return apply_curves(x, alphas, iterations)
+
+
+def _check_rule(rule: str) -> str:
+    if rule not in CURVE_RULES:
+        raise ModelError(f"unknown curve rule {rule!r}; known: {', '.join(CURVE_RULES)}")
+    return rule
+
+
 def dce_body(net: nn.Module, x: Tensor) -> Tensor:
     """The DCE-Net layer stack shared by both networks: 7 layers ``e_conv1..7`` with the symmetric
     skip concatenations (3+4 -> 5, 2+5 -> 6, 1+6 -> 7), ReLU between them and tanh at the end."""
@@ -61,15 +79,16 @@ class DCENet(nn.Module):
     """Zero-DCE's DCE-Net: 7 convs of 32 channels with symmetric skip concatenations.
 
     ``forward(x)`` takes (B, 3, H, W) RGB in [0, 1] and returns ``(enhanced, alphas)`` with
-    alphas of shape (B, 24, H, W).
+    alphas of shape (B, 24, H, W); ``curve_rule`` says how they are applied (:data:`CURVE_RULES`).
     """
 
     arch = "zero-dce"
 
-    def __init__(self, iterations: int = CURVE_ITERATIONS) -> None:
+    def __init__(self, iterations: int = CURVE_ITERATIONS, curve_rule: str = "per-channel") -> None:
         super().__init__()
         f = FEATURES
         self.iterations = iterations
+        self.curve_rule = _check_rule(curve_rule)
         self.e_conv1 = nn.Conv2d(3, f, 3, 1, 1)
         self.e_conv2 = nn.Conv2d(f, f, 3, 1, 1)
         self.e_conv3 = nn.Conv2d(f, f, 3, 1, 1)
@@ -84,7 +103,7 @@ class DCENet(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         alphas = self.curve_maps(x)
-        return apply_curves(x, alphas, self.iterations), alphas
+        return curve_output(x, alphas, self.iterations, self.curve_rule), alphas
 
     def last_layer(self) -> nn.Module:
         return self.e_conv7
@@ -108,16 +127,18 @@ class DCENetPP(nn.Module):
     The frame is average-pooled by ``scale`` (default 12), the map is estimated there, upsampled
     bilinearly to the exact frame size and applied ``iterations`` times at full resolution.
     ``forward(x)`` takes (B, 3, H, W) RGB in [0, 1] with H, W >= scale and returns
-    ``(enhanced, alphas)`` with full-resolution alphas of shape (B, 3, H, W).
+    ``(enhanced, alphas)`` with full-resolution alphas of shape (B, 3, H, W); ``curve_rule`` says how
+    they are applied (:data:`CURVE_RULES`).
     """
 
     arch = "zero-dce++"
 
-    def __init__(self, scale: int = 12, iterations: int = CURVE_ITERATIONS) -> None:
+    def __init__(self, scale: int = 12, iterations: int = CURVE_ITERATIONS, curve_rule: str = "per-channel") -> None:
         super().__init__()
         f = FEATURES
         self.scale = scale
         self.iterations = iterations
+        self.curve_rule = _check_rule(curve_rule)
         self.e_conv1 = SeparableConv(3, f)
         self.e_conv2 = SeparableConv(f, f)
         self.e_conv3 = SeparableConv(f, f)
@@ -142,7 +163,7 @@ class DCENetPP(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         alphas = self.curve_maps(x)
-        return apply_curves(x, alphas, self.iterations), alphas
+        return curve_output(x, alphas, self.iterations, self.curve_rule), alphas
 
     def last_layer(self) -> nn.Module:
         return self.e_conv7

@@ -72,9 +72,18 @@ def scene_change(previous: np.ndarray, current: np.ndarray) -> float:
     return float(np.abs(p - c).mean())
 
 
-def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8) -> np.ndarray:
+def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8, curve_rule: str = "per-channel") -> np.ndarray:
     """Zero-DCE++'s curve ``x + a x (1 - x)`` applied ``iterations`` times (numpy, float32);
-    ``alphas`` has x's shape (one shared map) or 3 * iterations channels first (Zero-DCE)."""
+    ``alphas`` has x's shape (one shared map) or 3 * iterations channels first (Zero-DCE).
+
+    ``curve_rule`` ``colour-true``: the curve of the brightest channel, with the channels' mean map,
+    as one gain for all three (:mod:`models.nets.tone`; the brightness it gives, without the colour
+    fade near black, which changes brightness little)."""
+    if curve_rule == "colour-true":
+        value = x.max(0, keepdims=True)
+        y = apply_curves_np(value, alphas.mean(0, keepdims=True), iterations) if alphas.shape[0] == 3 else \
+            apply_curves_np(value, alphas.reshape(iterations, 3, *alphas.shape[1:]).mean(1), iterations)
+        return x * (y / np.maximum(value, 1.0 / 255.0))
     shared = alphas.shape[0] == x.shape[0]
     for i in range(iterations):
         a = alphas if shared else alphas[3 * i : 3 * i + 3]
@@ -136,9 +145,11 @@ class CurveSmoother:
     cuts seen after the first frame.
     """
 
-    def __init__(self, config: SmoothingConfig = SmoothingConfig(), iterations: int = 8) -> None:
+    def __init__(self, config: SmoothingConfig = SmoothingConfig(), iterations: int = 8,
+                 curve_rule: str = "per-channel") -> None:
         self.config = config
         self.iterations = iterations
+        self.curve_rule = curve_rule
         self.stabilizer = BrightnessStabilizer(config)
         self.curve: np.ndarray | None = None
 
@@ -156,5 +167,5 @@ class CurveSmoother:
         thumbnail = np.asarray(thumbnail, np.float32)
         fresh = self.stabilizer.new_scene(thumbnail) or self.curve is None or self.curve.shape != alphas.shape
         self.curve = alphas.copy() if fresh or not cfg.curve_strength else ema_step(self.curve, alphas, cfg.curve_strength)
-        enhanced = apply_curves_np(thumbnail, self.curve, self.iterations)
+        enhanced = apply_curves_np(thumbnail, self.curve, self.iterations, self.curve_rule)
         return self.curve, self.stabilizer.gain(enhanced, fresh)

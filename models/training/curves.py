@@ -22,6 +22,7 @@ from models import registry
 from models.checkpoint import build_network, load_into, plain, resume_into, save_checkpoint
 from models.errors import ConfigError
 from models.imagefiles import read_rgb
+from models.nets.zero_dce import CURVE_RULES
 from models.training.curve_prior import prior_loss
 from models.training.data import CropSampler, PairSplit, holdout_pairs, paired_targets, training_files
 from models.training.losses import ssim, zero_reference_loss
@@ -63,6 +64,7 @@ class TrainConfig:
     tv_weight: float | None = None
     scale: int = 12
     train_scale: int | None = None
+    curve_rule: str = "colour-true"
     init: Path | None = None
     freeze: str = "none"
     resume: bool = False
@@ -90,6 +92,8 @@ class TrainConfig:
             raise ConfigError(f"unknown model {self.arch!r}; train one of: {', '.join(trained_here())}")
         if self.freeze not in FREEZE_CHOICES:
             raise ConfigError(f"--freeze must be one of {', '.join(FREEZE_CHOICES)}, not {self.freeze!r}")
+        if self.curve_rule not in CURVE_RULES:
+            raise ConfigError(f"--curve-rule must be one of {', '.join(CURVE_RULES)}, not {self.curve_rule!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
         if self.freeze != "none" and self.init is None:
@@ -185,7 +189,7 @@ def train(cfg: TrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     # Zero-DCE++ may train at another curve-map scale than it runs at (the reference trains at 1).
-    net = build_network(cfg.arch, scale=cfg.train_scale or cfg.scale)
+    net = build_network(cfg.arch, scale=cfg.train_scale or cfg.scale, curve_rule=cfg.curve_rule)
     # Where the weights came from: the --init checkpoint's own record, after its ancestors'.
     lineage: list[dict] = []
     if cfg.init is not None:
@@ -222,6 +226,7 @@ def train(cfg: TrainConfig) -> dict:
         payload = {
             "arch": cfg.arch,
             "scale": cfg.scale,
+            "curve_rule": cfg.curve_rule,
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,

@@ -1,0 +1,76 @@
+"""Colour-true, exposure-adaptive application of light-enhancement curves (torch).
+
+The curve networks estimate per-pixel curve parameters; how they are applied decides what a real
+camera's footage looks like. Applied to each channel on its own (the papers' rule), a curve that
+lifts the shadows lifts a channel that is 3 levels above black far more, relative to its value,
+than one at 8 levels: the near-black colour of a camera (a codec's chroma offsets, a blue-ish
+noise floor) turns into purple skies and violet ground, and every hue drifts towards grey or
+magenta. Applied here instead:
+
+1. **One gain per pixel for all three channels.** The curve is applied to ``V = max(R, G, B)`` with
+   the mean of the three curve maps, and every channel is multiplied by ``LE(V) / V``. The ratios of
+   the channels (hue and saturation) are the input's; the brightest channel follows the curve, so
+   nothing the curve keeps below 1 can clip (the curve maps [0, 1] into [0, 1]).
+2. **Exposure-adaptive.** A frame whose mean luma is at or below ``DARK`` gets the full curve; at
+   or above ``BRIGHT`` (an IR camera at night, a lit car park, daylight) the curve parameter is
+   scaled to 0, which leaves the frame exactly as it is; linear in between.
+3. **Neutral near black.** Where the input's luma is below ``CHROMA_FLOOR`` its colour is mostly
+   noise and codec offsets: the colour is faded towards grey there (quadratically, by
+   ``(Y / CHROMA_FLOOR) ** 2``), in proportion to the strength of step 2.
+
+Tensors are NCHW float RGB in [0, 1]; ``alphas`` in [-1, 1] as the networks return them (one
+3-channel map shared by every iteration, or ``3 * iterations`` channels, one map per iteration).
+:mod:`models.runtime.curve_lut` computes the same in numpy for the CPU fast path.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+# Rec. 601 luma weights (what a video encoder's Y is made of).
+LUMA = (0.299, 0.587, 0.114)
+# Mean luma (of 1) at or below which the curve runs at full strength, and at or above which the
+# frame is left as it is. LOL's darkest validation frames have a mean of 0.014, its brightest 0.14;
+# a mean of 0.2 (50 of 255) is already-watchable footage.
+DARK = 30.0 / 255.0
+BRIGHT = 55.0 / 255.0
+# Input luma under which colour fades towards grey (8 levels of 255).
+CHROMA_FLOOR = 8.0 / 255.0
+# Below this the max channel is treated as black (the gain's denominator).
+_EPS = 1.0 / 255.0
+
+
+def luma(x: Tensor) -> Tensor:
+    """(B, 3, H, W) RGB -> (B, 1, H, W) Rec. 601 luma."""
+    return x[:, :1] * LUMA[0] + x[:, 1:2] * LUMA[1] + x[:, 2:3] * LUMA[2]
+
+
+def exposure_strength(x: Tensor) -> Tensor:
+    """(B, 3, H, W) RGB in [0, 1] -> (B, 1, 1, 1) in [0, 1]: 1 for a dark frame, 0 for an exposed one."""
+    mean = luma(x).mean((2, 3), keepdim=True)
+    return ((BRIGHT - mean) / (BRIGHT - DARK)).clamp(0.0, 1.0)
+
+
+def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int) -> Tensor:
+    """The enhanced frame (B, 3, H, W) in [0, 1] from ``x`` and full-resolution ``alphas``
+    ((B, 3, H, W) shared by every iteration, or (B, 3 * iterations, H, W)): steps 1-3 of the module
+    docstring."""
+    strength = exposure_strength(x)
+    shared = alphas.shape[1] == 3
+    value = x.amax(1, keepdim=True)
+    y = value
+    for i in range(iterations):
+        a = alphas if shared else alphas[:, 3 * i : 3 * i + 3]
+        a = a.mean(1, keepdim=True) * strength
+        y = y + a * y * (1.0 - y)
+    y_in = luma(x)
+    # Colour of the input, faded towards its grey where it is too dark to carry colour.
+    colour = 1.0 - strength * (1.0 - (y_in / CHROMA_FLOOR).clamp(0.0, 1.0) ** 2)
+    toned = y_in + colour * (x - y_in)
+    return toned * (y / value.clamp_min(_EPS))
+
+
+def strength_blend(x: Tensor, enhanced: Tensor) -> Tensor:
+    """For networks that predict the enhanced frame directly (the burst model): the output moved
+    back towards the input as :func:`exposure_strength` of ``x`` falls (an exposed frame is left as it is)."""
+    return x + exposure_strength(x) * (enhanced - x)

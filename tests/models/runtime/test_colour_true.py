@@ -1,0 +1,88 @@
+"""The colour-true rule (models.nets.tone) and its CPU mirror (models.runtime.tone)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.runtime.tone import ColourTrueCurves, exposure_strength
+
+torch = pytest.importorskip("torch")
+
+from models.nets import tone  # noqa: E402
+from models.nets.frame import to_uint8  # noqa: E402
+
+
+def _torch_rule(rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """The reference: the torch rule on (H, W, 3) uint8 with a low-resolution (3, h, w) map, upsampled
+    bilinearly as Zero-DCE++ does, and FrameModel's rounding."""
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255.0
+    a = F.interpolate(torch.from_numpy(alphas)[None], size=rgb.shape[:2], mode="bilinear", align_corners=False)
+    return to_uint8(tone.apply_colour_true(x, a, 8)).numpy()
+
+
+def _cpu_rule(rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    s = exposure_strength(rgb)
+    return ColourTrueCurves().apply(rgb, alphas * s, s)
+
+
+def _frame(seed: int, mean: float, shape=(45, 61)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(0, 2 * mean, (*shape, 1)) * rng.uniform(0.3, 1.0, (1, 1, 3))
+    return np.clip(base + rng.normal(0, 2, (*shape, 3)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("mean", [3.0, 12.0, 40.0, 90.0])
+def test_the_table_path_equals_the_torch_rule(mean: float) -> None:
+    rgb = _frame(0, mean)
+    alphas = np.random.default_rng(1).uniform(-0.2, 0.8, (3, 4, 5)).astype(np.float32)
+    diff = np.abs(_cpu_rule(rgb, alphas).astype(int) - _torch_rule(rgb, alphas).astype(int))
+    assert diff.max() <= 1 and diff.mean() < 0.01  # the same float32 arithmetic, rounded in another order
+
+
+def test_an_exposed_frame_is_left_as_it_is_and_a_dark_one_is_brightened() -> None:
+    alphas = np.full((3, 2, 2), 0.6, np.float32)
+    exposed = _frame(2, 80.0)
+    assert exposure_strength(exposed) == 0.0
+    assert np.array_equal(_cpu_rule(exposed, alphas), exposed)
+    assert np.array_equal(_torch_rule(exposed, alphas), exposed)
+    dark = _frame(3, 8.0)
+    assert exposure_strength(dark) == 1.0
+    assert _cpu_rule(dark, alphas).mean() > 3 * dark.mean()
+
+
+def test_hue_and_saturation_are_kept_and_nothing_new_clips() -> None:
+    # An orange suit and a red cup in a dark room: the channel ratios survive brightening.
+    rgb = np.zeros((24, 24, 3), np.uint8)
+    rgb[:12] = (40, 20, 6)
+    rgb[12:] = (30, 4, 4)
+    out = _cpu_rule(rgb, np.full((3, 2, 2), 0.5, np.float32)).astype(float)
+    for block, colour in ((out[:12], (40, 20, 6)), (out[12:], (30, 4, 4))):
+        ratio = block.reshape(-1, 3).mean(0) / np.array(colour)
+        assert ratio.min() > 2.0 and ratio.max() / ratio.min() < 1.03
+    bright = np.full((8, 8, 3), (250, 120, 40), np.uint8)
+    bright[0, 0] = (10, 10, 10)  # keeps the frame mean dark enough to enhance
+    out = _cpu_rule(np.tile(bright, (1, 1, 1)), np.full((3, 1, 1), 0.9, np.float32))
+    assert not (out == 255).any()
+
+
+def test_near_black_colour_fades_to_grey() -> None:
+    # A camera's blue-ish noise floor (1, 0, 5) must not become a violet sky.
+    rgb = np.full((20, 20, 3), (1, 0, 5), np.uint8)
+    rgb[:2] = (60, 60, 60)
+    out = _cpu_rule(rgb, np.full((3, 2, 2), 0.8, np.float32)).astype(int)
+    floor = out[10:, :]
+    assert floor.mean() > 5  # brightened
+    assert np.ptp(floor.reshape(-1, 3).mean(0)) <= 4  # but grey (the input's blue is 5x its red)
+
+
+@pytest.mark.parametrize("value", [0, 255, 128])
+def test_flat_frames_give_no_nan_noise_or_cast(value: int) -> None:
+    rgb = np.full((16, 16, 3), value, np.uint8)
+    out = _cpu_rule(rgb, np.full((3, 2, 2), 0.7, np.float32))
+    assert np.ptp(out) == 0
+    with torch.no_grad():
+        ref = _torch_rule(rgb, np.full((3, 2, 2), 0.7, np.float32))
+    assert np.ptp(ref) == 0 and not np.isnan(ref.astype(float)).any()
