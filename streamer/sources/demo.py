@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.pacer import Pacer
 
 WIDTH, HEIGHT, FPS = 640, 360, 30
 
@@ -94,9 +95,8 @@ class DemoSource:
         self._headlight = _glow(14)
         self._lut = _srgb_lut()
         self._frames = max(1, round(duration_s * FPS))
-        self._realtime = realtime
+        self._pacer = Pacer(FPS) if realtime else None
         self._index = 0
-        self._start = time.monotonic()
         self.info = StreamInfo(
             kind="demo",
             width=width,
@@ -137,10 +137,8 @@ class DemoSource:
     def read(self) -> Frame | None:
         if self._index >= self._frames:
             return None
-        if self._realtime:
-            delay = self._start + self._index / FPS - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        if self._pacer is not None:
+            self._pacer.wait()
         frame = Frame(
             rgb=self.render(self._index),
             index=self._index,
