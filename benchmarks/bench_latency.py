@@ -37,6 +37,7 @@ from models import backends, catalog  # noqa: E402
 from streamer.frame import Frame, StreamInfo  # noqa: E402
 from streamer.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from streamer.sinks import SinkOptions, open_sink  # noqa: E402
+from streamer.sources import SourceKind  # noqa: E402
 from streamer.sources.demo import DemoSource  # noqa: E402
 from streamer.sources.pacer import Pacer  # noqa: E402
 
@@ -50,7 +51,7 @@ class PacedSource:
         h, w = frames[0].shape[:2]
         self._frames, self._fps, self._count = frames, fps, round(seconds * fps)
         self._index, self._pacer = 0, Pacer(fps)
-        self.info = StreamInfo(kind="camera", width=w, height=h, fps=fps, time_base=Fraction(1, 1_000_000),
+        self.info = StreamInfo(kind=SourceKind.CAMERA, width=w, height=h, fps=fps, time_base=Fraction(1, 1_000_000),
                                live=True, description=f"paced synthetic camera {w}x{h}@{fps:g}")
 
     def read(self) -> Frame | None:

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enhance", help="enhance a video, image, folder, stream, camera or the demo")
     e.add_argument("input", help="video file, image, folder of images, rtsp:// or http:// URL, camera index (0), or 'demo'")
-    e.add_argument("-o", "--output", type=Path, help="output video (.mp4/.mkv/.mov), image, or folder")
+    e.add_argument("-o", "--output", metavar="OUTPUT", help="output video (.mp4/.mkv/.mov), image, or folder")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
@@ -178,12 +178,12 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
-    from streamer.config import EnhanceConfig, default_output
+    from streamer.config import EnhanceConfig
     from streamer.jobs import run_enhance
 
     cfg = EnhanceConfig(
         input=args.input,
-        output=args.output or default_output(args.input),
+        output=args.output,
         model=args.model,
         backend=args.backend,
         device=args.device,

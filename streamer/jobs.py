@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from models import backends, catalog
 from models.temporal import SmoothingConfig
@@ -15,6 +16,7 @@ from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
 from streamer.sinks import SinkOptions, open_sink
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
         device=cfg.device, threads=cfg.threads, exact=cfg.exact, smoothing=smoothing))
     # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
-    encoder = pick_encoder(prefer_gpu=backend.device == "cuda")
-    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio, encoder=encoder)
+    live = cfg.live
+    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
+                               encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
     source = open_source(
         cfg.input,
         SourceOptions(
@@ -59,15 +62,15 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                                       wait_for_source=cfg.wait_for_source),
             live_duration_s=cfg.duration_s,
         ),
+        cfg.kind,
     )
     try:
         info = source.info
-        live = cfg.live(info.live)
-        sink = open_sink(cfg.output, info, dataclasses.replace(sink_options, low_latency=live))
+        sink = open_sink(Path(cfg.output), info, sink_options)
         log.info(
             "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s",
             info.description, info.width, info.height, "live" if live else "file",
-            cfg.output, weights.name, backend.name, backend.device, f"{strength:g}" if strength else "off",
+            mask_credentials(cfg.output), weights.name, backend.name, backend.device, f"{strength:g}" if strength else "off",
         )
         total = info.frame_count
         if total and cfg.duration_s and not live:
@@ -88,8 +91,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output.resolve(),
-             stats.elapsed_s, stats.fps, dropped, latency)
+    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written,
+             mask_credentials(str(Path(cfg.output).resolve())), stats.elapsed_s, stats.fps, dropped, latency)
     return stats
 
 

@@ -254,7 +254,7 @@ class Page:
             raise gr.Error("choose a video file first")
         src = Path(path)
         out = Path(tempfile.mkdtemp(prefix="upload-", dir=self._workdir)) / f"{src.stem}_enhanced.mp4"
-        cfg = EnhanceConfig(input=str(src), output=out, model=model, backend=self.cfg.backend, device=self.cfg.device,
+        cfg = EnhanceConfig(input=str(src), output=str(out), model=model, backend=self.cfg.backend, device=self.cfg.device,
                             threads=self.cfg.threads, mode="file")
 
         def report(done: int, total: int | None) -> None:

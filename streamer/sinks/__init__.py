@@ -15,9 +15,10 @@ from typing import Protocol
 
 import numpy as np
 
+from models.data import IMAGE_SUFFIXES
 from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, StreamInfo
-from streamer.sources import IMAGE_SUFFIXES
+from streamer.sources import SourceKind
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v"})
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -75,7 +76,7 @@ def sink_kind(path: Path) -> str:
 def open_sink(path: Path, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
     kind = sink_kind(path)
     if kind == "video":
-        if info.kind in ("image", "images"):
+        if info.kind.still:
             raise ConfigError("images in, video out is not supported: give an image file or a folder as output")
         from streamer.sinks.video_file import VideoFileSink
 
@@ -83,7 +84,7 @@ def open_sink(path: Path, info: StreamInfo, options: SinkOptions = SinkOptions()
     from streamer.sinks.images import FolderSink, ImageSink
 
     if kind == "image":
-        if info.kind != "image":
+        if info.kind is not SourceKind.IMAGE:
             raise ConfigError(f"{path} is a single image but the input has many frames: give a folder or a video file")
         return ImageSink(path)
     return FolderSink(path, info)

@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
 from streamer.sources.pacer import Pacer
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 WIDTH, HEIGHT, FPS = 640, 360, 30
 
@@ -98,7 +103,7 @@ class DemoSource:
         self._pacer = Pacer(FPS) if realtime else None
         self._index = 0
         self.info = StreamInfo(
-            kind="demo",
+            kind=SourceKind.DEMO,
             width=width,
             height=height,
             fps=float(FPS),
@@ -151,3 +156,7 @@ class DemoSource:
 
     def close(self) -> None:
         pass
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> DemoSource:
+    return DemoSource(duration_s=options.demo_duration_s, realtime=options.demo_realtime)

@@ -12,6 +12,7 @@ import pytest
 
 from streamer.frame import Frame, StreamInfo
 from streamer.sinks import SinkOptions, open_sink
+from streamer.sources import SourceKind
 from tests.conftest import decode
 
 
@@ -25,7 +26,7 @@ def _x264_settings(path: Path) -> str:
 @pytest.mark.parametrize(("low_latency", "sliced"), [(False, 0), (True, 1)])
 def test_files_use_frame_threads_and_live_recordings_slices(low_latency: bool, sliced: int, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
-    info = StreamInfo(kind="video", width=320, height=240, fps=30.0, time_base=Fraction(1, 30), live=low_latency)
+    info = StreamInfo(kind=SourceKind.VIDEO, width=320, height=240, fps=30.0, time_base=Fraction(1, 30), live=low_latency)
     sink = open_sink(out, info, SinkOptions(low_latency=low_latency))
     rng = np.random.default_rng(0)
     for i in range(10):
