@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
@@ -22,7 +22,8 @@ from streamer.sources.kind import SourceKind, source_kind
 from streamer.sources.reconnect import ReconnectPolicy
 from streamer.urls import mask_credentials
 
-__all__ = ["SOURCES", "ReconnectPolicy", "Source", "SourceKind", "SourceOptions", "open_source", "source_kind"]
+__all__ = ["SOURCES", "ReconnectPolicy", "Source", "SourceKind", "SourceOptions", "Stoppable", "open_source",
+           "source_kind"]
 
 
 class Source(Protocol):
@@ -35,20 +36,24 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Stoppable(Protocol):
+    """A source whose ``read`` may wait a long time (a stream waiting out an outage): ``stop()``,
+    called from another thread, makes that ``read`` return ``None`` soon."""
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class SourceOptions:
-    """Capture settings: network timeouts in seconds, demo length and pacing.
-
-    Network streams reconnect after an outage as ``reconnect`` says; ``live_duration_s`` (capture
-    clock) ends a stream that is still down when the recording's time is up.
-    """
+    """Capture settings: network timeouts in seconds, the demo's length and pacing, and how network
+    streams reconnect after an outage."""
 
     open_timeout_s: float = 10.0
     read_timeout_s: float = 5.0
     demo_duration_s: float = 10.0
     demo_realtime: bool = False
     reconnect: ReconnectPolicy = ReconnectPolicy()
-    live_duration_s: float | None = None
 
 
 # kind -> module with ``open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> Source``,

@@ -116,5 +116,4 @@ class NetworkSource:
 def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> ReconnectingSource:
     """The stream at URL ``spec``, reopened after outages as ``options.reconnect`` says."""
     return ReconnectingSource(lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
-                              description=mask_credentials(spec), policy=options.reconnect,
-                              stop_after_s=options.live_duration_s)
+                              description=mask_credentials(spec), policy=options.reconnect)
