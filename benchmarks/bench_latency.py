@@ -74,6 +74,7 @@ class TimedSink:
 
     def __init__(self, sink) -> None:
         self.sink = sink
+        self.address = sink.address
         self.handed_ms: list[tuple[float, float]] = []  # (pts_s, latency ms)
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
@@ -91,6 +92,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 class NullSink:
+    address = "nowhere"
+
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         pass
 
@@ -105,7 +108,7 @@ def run(size: str, seconds: float, fps: float, model: str, exact: bool, threads:
     source = PacedSource(frames, fps, seconds + WARMUP_S)
     backend = backends.open_backend("auto", catalog.get(model), backends.BackendOptions(threads=threads, exact=exact))
     with tempfile.TemporaryDirectory() as tmp:
-        real = open_sink(Path(tmp) / "live.mp4", source.info, SinkOptions()) if sink_kind == "file" else NullSink()
+        real = open_sink(str(Path(tmp) / "live.mp4"), source.info, SinkOptions()) if sink_kind == "file" else NullSink()
         sink = TimedSink(real)
         load_before = os.getloadavg()
         pipeline = Pipeline(source, backend, sink, PipelineConfig(live=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from models import backends, catalog
 from models.temporal import SmoothingConfig
@@ -70,7 +69,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     source = open_source(cfg.input, source_options(cfg), cfg.kind)
     try:
         info = source.info
-        sink = open_sink(Path(cfg.output), info, sink_options)
+        sink = open_sink(cfg.output, info, sink_options)
         log.info(
             "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s",
             info.description, info.width, info.height, "live" if live else "file",
@@ -96,8 +95,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written,
-             mask_credentials(str(Path(cfg.output).resolve())), stats.elapsed_s, stats.fps, dropped, latency)
+    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, mask_credentials(sink.address),
+             stats.elapsed_s, stats.fps, dropped, latency)
     return stats
 
 

@@ -57,7 +57,7 @@ class Indexed:
     """The real file sink, noting the index of each frame it is given."""
 
     def __init__(self, sink: Sink) -> None:
-        self.sink, self.indices = sink, []
+        self.sink, self.address, self.indices = sink, sink.address, []
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         self.indices.append(frame.index)
@@ -73,7 +73,7 @@ def test_an_outage_that_outlasts_the_duration_ends_the_stream_on_time(ending_str
     source = open_source(ending_stream, SourceOptions(reconnect=policy))
     assert isinstance(source, ReconnectingSource)
     out = tmp_path / "recording.mp4"
-    sink = Indexed(open_sink(out, source.info, SinkOptions()))
+    sink = Indexed(open_sink(str(out), source.info, SinkOptions()))
     model = backends.open_backend("onnxruntime", catalog.get("zero-dce++"))
     t0 = time.monotonic()
     try:  # file mode: every frame the stream sent is written, so the indices show what the source delivered
