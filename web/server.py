@@ -22,10 +22,12 @@ import uvicorn
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from models.backends import BackendOptions
-from streamer.broadcast import Broadcaster, ChannelOptions
 from streamer.errors import ConfigError
+from streamer.live.broadcaster import Broadcaster
+from streamer.live.channel import ChannelOptions
+from streamer.live.pool import ModelPool
+from streamer.live.webcam import WebcamService
 from streamer.serve import ServeConfig
-from streamer.webcam import WebcamService
 from web.app import CSS, HEAD, build
 from web.delivery import Deliveries, FetchWatcher
 
@@ -71,16 +73,17 @@ def serve(cfg: ServeConfig) -> None:
 
 
 def _serve(cfg: ServeConfig, workdir: Path) -> None:
-    broadcaster = Broadcaster(ChannelOptions(
-        model=cfg.model, backend=cfg.backend, device=cfg.device, threads=cfg.threads,
-        open_timeout_s=cfg.open_timeout_s, read_timeout_s=cfg.read_timeout_s,
-    ))
-    webcams = WebcamService(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
+    # One pool per server: the live channels and the webcam share the loaded models.
+    pool = ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
+    broadcaster = Broadcaster(ChannelOptions(model=cfg.model, open_timeout_s=cfg.open_timeout_s,
+                                             read_timeout_s=cfg.read_timeout_s), pool)
+    webcams = WebcamService(pool)
     try:
         app = create_app(cfg, broadcaster, webcams, workdir)
     except BaseException:
         broadcaster.close()
         webcams.close()
+        pool.close()
         raise
     server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="streamer-web", daemon=True)
@@ -101,3 +104,4 @@ def _serve(cfg: ServeConfig, workdir: Path) -> None:
         thread.join(10.0)
         broadcaster.close()
         webcams.close()
+        pool.close()
