@@ -182,25 +182,11 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     from streamer.jobs import run_enhance
 
     cfg = EnhanceConfig(
-        input=args.input,
-        output=args.output,
-        model=args.model,
-        backend=args.backend,
-        device=args.device,
-        threads=args.threads,
-        exact=args.exact,
-        weights=args.weights,
-        mode=args.mode,
-        duration_s=args.duration,
-        crf=args.crf,
-        preset=args.preset,
-        copy_audio=not args.no_audio,
-        open_timeout_s=args.open_timeout,
-        read_timeout_s=args.read_timeout,
-        reconnect=not args.no_reconnect,
-        reconnect_max_delay_s=args.reconnect_max_delay,
-        wait_for_source=args.wait_for_source,
-        smoothing=args.smoothing,
+        input=args.input, output=args.output, model=args.model, backend=args.backend, device=args.device,
+        threads=args.threads, exact=args.exact, weights=args.weights, mode=args.mode, duration_s=args.duration,
+        crf=args.crf, preset=args.preset, copy_audio=not args.no_audio, open_timeout_s=args.open_timeout,
+        read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
+        reconnect_max_delay_s=args.reconnect_max_delay, wait_for_source=args.wait_for_source, smoothing=args.smoothing,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0
