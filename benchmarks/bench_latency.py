@@ -37,7 +37,9 @@ from models import backends, catalog  # noqa: E402
 from streamer.frame import Frame, StreamInfo  # noqa: E402
 from streamer.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from streamer.sinks import SinkOptions, open_sink  # noqa: E402
+from streamer.sources import SourceKind  # noqa: E402
 from streamer.sources.demo import DemoSource  # noqa: E402
+from streamer.sources.pacer import Pacer  # noqa: E402
 
 WARMUP_S = 2.0
 
@@ -48,17 +50,14 @@ class PacedSource:
     def __init__(self, frames: list[np.ndarray], fps: float, seconds: float) -> None:
         h, w = frames[0].shape[:2]
         self._frames, self._fps, self._count = frames, fps, round(seconds * fps)
-        self._index, self._start = 0, None
-        self.info = StreamInfo(kind="camera", width=w, height=h, fps=fps, time_base=Fraction(1, 1_000_000),
+        self._index, self._pacer = 0, Pacer(fps)
+        self.info = StreamInfo(kind=SourceKind.CAMERA, width=w, height=h, fps=fps, time_base=Fraction(1, 1_000_000),
                                live=True, description=f"paced synthetic camera {w}x{h}@{fps:g}")
 
     def read(self) -> Frame | None:
         if self._index >= self._count:
             return None
-        self._start = self._start or time.monotonic()
-        delay = self._start + self._index / self._fps - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        self._pacer.wait()
         now = time.monotonic_ns()
         pts_s = self._index / self._fps
         frame = Frame(rgb=self._frames[self._index % len(self._frames)], index=self._index, pts_s=pts_s,
@@ -75,6 +74,7 @@ class TimedSink:
 
     def __init__(self, sink) -> None:
         self.sink = sink
+        self.address = sink.address
         self.handed_ms: list[tuple[float, float]] = []  # (pts_s, latency ms)
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
@@ -92,6 +92,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 class NullSink:
+    address = "nowhere"
+
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         pass
 
@@ -106,7 +108,7 @@ def run(size: str, seconds: float, fps: float, model: str, exact: bool, threads:
     source = PacedSource(frames, fps, seconds + WARMUP_S)
     backend = backends.open_backend("auto", catalog.get(model), backends.BackendOptions(threads=threads, exact=exact))
     with tempfile.TemporaryDirectory() as tmp:
-        real = open_sink(Path(tmp) / "live.mp4", source.info, SinkOptions()) if sink_kind == "file" else NullSink()
+        real = open_sink(str(Path(tmp) / "live.mp4"), source.info, SinkOptions()) if sink_kind == "file" else NullSink()
         sink = TimedSink(real)
         load_before = os.getloadavg()
         pipeline = Pipeline(source, backend, sink, PipelineConfig(live=True))

@@ -61,7 +61,7 @@ class _TimingSink:
 
     def __init__(self, sink, capacity: int, t0_ns: int) -> None:
         self._sink = sink
-        self.path = sink.path
+        self.address = sink.address
         self.t = np.zeros(capacity)
         self.latency = np.zeros(capacity)
         self.index = np.zeros(capacity, np.int64)
@@ -90,9 +90,9 @@ def soak(url: str, seconds: float, out: Path, model: str = "zero-dce++", backend
     from streamer.sources import SourceOptions, open_source
 
     engine = backends.open_backend(backend, catalog.get(model), backends.BackendOptions(threads=threads))
-    source = open_source(url, SourceOptions(live_duration_s=seconds))
+    source = open_source(url, SourceOptions())
     t0 = time.monotonic_ns()
-    sink = _TimingSink(open_sink(out, source.info, SinkOptions()), capacity=int(seconds * 60) + 1000, t0_ns=t0)
+    sink = _TimingSink(open_sink(str(out), source.info, SinkOptions()), capacity=int(seconds * 60) + 1000, t0_ns=t0)
     rss_t = np.zeros(int(seconds) + 60)
     rss = np.zeros(int(seconds) + 60)
     load = np.zeros(int(seconds) + 60)

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enhance", help="enhance a video, image, folder, stream, camera or the demo")
     e.add_argument("input", help="video file, image, folder of images, rtsp:// or http:// URL, camera index (0), or 'demo'")
-    e.add_argument("-o", "--output", type=Path, help="output video (.mp4/.mkv/.mov), image, or folder")
+    e.add_argument("-o", "--output", metavar="OUTPUT", help="output video (.mp4/.mkv/.mov), image, or folder")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
@@ -186,29 +186,15 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
-    from streamer.config import EnhanceConfig, default_output
+    from streamer.config import EnhanceConfig
     from streamer.jobs import run_enhance
 
     cfg = EnhanceConfig(
-        input=args.input,
-        output=args.output or default_output(args.input),
-        model=args.model,
-        backend=args.backend,
-        device=args.device,
-        threads=args.threads,
-        exact=args.exact,
-        weights=args.weights,
-        mode=args.mode,
-        duration_s=args.duration,
-        crf=args.crf,
-        preset=args.preset,
-        copy_audio=not args.no_audio,
-        open_timeout_s=args.open_timeout,
-        read_timeout_s=args.read_timeout,
-        reconnect=not args.no_reconnect,
-        reconnect_max_delay_s=args.reconnect_max_delay,
-        wait_for_source=args.wait_for_source,
-        smoothing=args.smoothing,
+        input=args.input, output=args.output, model=args.model, backend=args.backend, device=args.device,
+        threads=args.threads, exact=args.exact, weights=args.weights, mode=args.mode, duration_s=args.duration,
+        crf=args.crf, preset=args.preset, copy_audio=not args.no_audio, open_timeout_s=args.open_timeout,
+        read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
+        reconnect_max_delay_s=args.reconnect_max_delay, wait_for_source=args.wait_for_source, smoothing=args.smoothing,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0

@@ -1,8 +1,8 @@
-"""Which H.264 encoder and decoder to use: NVENC / NVDEC (cuvid) when they really open, else software.
+"""Which H.264 encoder to use, and its settings: NVENC when it really opens, else libx264.
 
-FFmpeg builds often list ``h264_nvenc`` and ``h264_cuvid`` on machines without an NVIDIA GPU; they
-only fail when opened. So a codec counts as usable only after a tiny context of it has been
-opened once (the answer is cached per process).
+FFmpeg builds often list ``h264_nvenc`` on machines without an NVIDIA GPU; it only fails when
+opened. So a codec counts as usable only after a tiny context of it has been opened once (the
+answer is cached per process).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 
 SOFTWARE_ENCODER = "libx264"
 GPU_ENCODERS = ("h264_nvenc",)
-GPU_DECODERS = {"h264": "h264_cuvid", "hevc": "hevc_cuvid"}
 
 
 @functools.cache
@@ -43,19 +42,6 @@ def pick_encoder(prefer_gpu: bool, candidates: tuple[str, ...] = GPU_ENCODERS) -
                 return name
             log.info("%s: falling back to %s", reason, SOFTWARE_ENCODER)
     return SOFTWARE_ENCODER
-
-
-def pick_decoder(codec: str, prefer_gpu: bool) -> str | None:
-    """A hardware decoder for stream codec ``codec`` (``h264``, ``hevc``) that opens here, or ``None``
-    for FFmpeg's default software decoder."""
-    name = GPU_DECODERS.get(codec)
-    if not prefer_gpu or name is None:
-        return None
-    reason = opens(name, "r")
-    if reason is not None:
-        log.info("%s: decoding in software", reason)
-        return None
-    return name
 
 
 def encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:

@@ -1,13 +1,18 @@
-"""The settings of an ``enhance`` job, typed and frozen; each field is one CLI flag."""
+"""The settings of an ``enhance`` job, typed and frozen; each field is one CLI flag.
+
+The facts about the job that follow from the flags are decided here, once: the kind of the input
+(:attr:`EnhanceConfig.kind`), the output address when none was given, live or file mode, and
+the temporal smoothing. Code further down takes them from the config.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.runtime.temporal import SmoothingConfig
 from streamer.errors import ConfigError
-from streamer.sources import source_kind
+from streamer.sources import SourceKind, source_kind
 
 MODES = ("auto", "file", "live")
 # Temporal smoothing of single-frame models on video: weight of the past in the brightness average.
@@ -16,8 +21,10 @@ DEFAULT_SMOOTHING = SmoothingConfig().strength
 
 @dataclass(frozen=True)
 class EnhanceConfig:
+    """``input`` is a source spec, ``output`` an address (a file, a folder; ``None``: :func:`default_output`)."""
+
     input: str
-    output: Path
+    output: str | None = None
     model: str = "zero-dce++"
     backend: str = "auto"
     device: str = "auto"
@@ -36,6 +43,8 @@ class EnhanceConfig:
     wait_for_source: bool = False
     # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.
     smoothing: float | None = None
+    # Decided from ``input`` at construction (source_kind), never again further down.
+    kind: SourceKind = field(init=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -46,31 +55,34 @@ class EnhanceConfig:
             raise ConfigError(f"--weights takes a .onnx or .pt file, not {self.weights}")
         if self.smoothing is not None and not 0.0 <= self.smoothing < 1.0:
             raise ConfigError(f"--smoothing takes a strength from 0 (off) to below 1, not {self.smoothing}")
+        object.__setattr__(self, "kind", source_kind(self.input))
+        if self.output is None:
+            object.__setattr__(self, "output", default_output(self.input, self.kind))
 
     def smoothing_strength(self, burst: int) -> float:
         """The temporal smoothing to run: off for burst models (they fuse frames themselves) unless
         asked for, and by default on for video, off for images."""
         if self.smoothing is not None:
             return self.smoothing
-        if burst > 1 or source_kind(self.input) in ("image", "images"):
+        if burst > 1 or self.kind.still:
             return 0.0
         return DEFAULT_SMOOTHING
 
-    def live(self, source_is_live: bool) -> bool:
+    @property
+    def live(self) -> bool:
         """Live mode unless the user forced one: sources that are live by nature run live."""
-        return source_is_live if self.mode == "auto" else self.mode == "live"
+        return self.kind.live if self.mode == "auto" else self.mode == "live"
 
 
-def default_output(spec: str) -> Path:
+def default_output(spec: str, kind: SourceKind) -> str:
     """Where ``streamer enhance SPEC`` writes when ``-o`` is not given."""
-    kind = source_kind(spec)
-    if kind == "demo":
-        return Path("demo_enhanced.mp4")
-    if kind in ("camera", "url"):
-        return Path("capture_enhanced.mp4")
+    if kind is SourceKind.DEMO:
+        return "demo_enhanced.mp4"
+    if kind.live:
+        return "capture_enhanced.mp4"
     p = Path(spec)
-    if kind == "images":
-        return p.with_name(p.name + "_enhanced")
-    if kind == "image":
-        return p.with_name(f"{p.stem}_enhanced{p.suffix}")
-    return p.with_name(f"{p.stem}_enhanced.mp4")
+    if kind is SourceKind.IMAGES:
+        return str(p.with_name(p.name + "_enhanced"))
+    if kind is SourceKind.IMAGE:
+        return str(p.with_name(f"{p.stem}_enhanced{p.suffix}"))
+    return str(p.with_name(f"{p.stem}_enhanced.mp4"))

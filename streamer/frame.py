@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from streamer.sources.kind import SourceKind
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,11 @@ class StreamInfo:
 
     ``live`` sources (cameras, network streams) run in live mode by default: bounded latency,
     oldest frames dropped when behind. ``names`` are per-frame file names for image sources;
-    ``media_path`` is the file other streams (audio) can be copied from.
+    ``media_path`` is the file other streams (audio) can be copied from. ``kind`` is the decided
+    kind of the source (:func:`streamer.sources.source_kind`).
     """
 
-    kind: str
+    kind: SourceKind
     width: int
     height: int
     fps: float

@@ -15,8 +15,12 @@ from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
 from streamer.sinks import SinkOptions, open_sink
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
+
+# ``streamer enhance demo`` without --duration: this many seconds of the scene.
+DEMO_SECONDS = SourceOptions().demo_duration_s
 
 
 def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
@@ -38,6 +42,18 @@ def resolve_weights(cfg: EnhanceConfig) -> tuple[catalog.Weights, str]:
     return weights, backend
 
 
+def source_options(cfg: EnhanceConfig) -> SourceOptions:
+    """How the job's source is opened. ``--duration`` itself is the pipeline's deadline; the demo scene
+    is only made long enough for it (a clip of that length)."""
+    return SourceOptions(
+        open_timeout_s=cfg.open_timeout_s,
+        read_timeout_s=cfg.read_timeout_s,
+        demo_duration_s=cfg.duration_s or DEMO_SECONDS,
+        reconnect=ReconnectPolicy(enabled=cfg.reconnect, max_delay_s=cfg.reconnect_max_delay_s,
+                                  wait_for_source=cfg.wait_for_source),
+    )
+
+
 def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
     """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
@@ -46,28 +62,19 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     smoothing = SmoothingConfig(strength=strength) if strength else None
     backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
         device=cfg.device, threads=cfg.threads, exact=cfg.exact, smoothing=smoothing))
+    live = cfg.live
     # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
-    encoder = pick_encoder(prefer_gpu=backend.device == "cuda")
-    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio, encoder=encoder)
-    source = open_source(
-        cfg.input,
-        SourceOptions(
-            open_timeout_s=cfg.open_timeout_s,
-            read_timeout_s=cfg.read_timeout_s,
-            demo_duration_s=cfg.duration_s or 10.0,
-            reconnect=ReconnectPolicy(enabled=cfg.reconnect, max_delay_s=cfg.reconnect_max_delay_s,
-                                      wait_for_source=cfg.wait_for_source),
-            live_duration_s=cfg.duration_s,
-        ),
-    )
+    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
+                               encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
+    source = open_source(cfg.input, source_options(cfg), cfg.kind)
     try:
         info = source.info
-        live = cfg.live(info.live)
-        sink = open_sink(cfg.output, info, dataclasses.replace(sink_options, low_latency=live))
+        sink = open_sink(cfg.output, info, sink_options)
         log.info(
             "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s",
             info.description, info.width, info.height, "live" if live else "file",
-            cfg.output, weights.name, backend.name, backend.device, f"{strength:g}" if strength else "off",
+            mask_credentials(cfg.output), weights.name, backend.name, backend.device,
+            f"{strength:g}" if strength else "off",
         )
         total = info.frame_count
         if total and cfg.duration_s and not live:
@@ -88,7 +95,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, cfg.output.resolve(),
+    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, mask_credentials(sink.address),
              stats.elapsed_s, stats.fps, dropped, latency)
     return stats
 

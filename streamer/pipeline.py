@@ -9,6 +9,10 @@ The latency policy is a parameter (``PipelineConfig.live``), decided by the call
 Ctrl-C (``KeyboardInterrupt`` in the calling thread) stops reading, writes what was already
 enhanced, and closes the sink so the output is playable; the result says it was interrupted.
 An error in any stage also closes the sink with what was done before it is re-raised.
+
+``PipelineConfig.duration_s`` is the one deadline of a job (``--duration``): the reader checks
+each frame's time against it, and a :class:`~streamer.sources.Stoppable` source still waiting
+for a frame when it passes (a stream waiting out an outage) is stopped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,8 +31,25 @@ from streamer.buffer import BurstBuffer
 from streamer.errors import ConfigError
 from streamer.frame import Frame
 from streamer.queues import CLOSED, BoundedQueue
+from streamer.sources import Source, Stoppable
+
+if TYPE_CHECKING:
+    from models.backends import Backend
+    from streamer.sinks import Sink
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Overlapping(Protocol):
+    """A backend that uploads frame N+1 while frame N runs (TensorRT): ``submit`` a burst (copied),
+    ``fetch`` the oldest result, ``drain`` what is still in flight, oldest first; (H, W, 3) uint8 RGB."""
+
+    def submit(self, frames: np.ndarray) -> None: ...
+
+    def fetch(self) -> np.ndarray: ...
+
+    def drain(self) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +97,7 @@ class Pipeline:
     ``on_frame(stats)`` is called from the writer thread after each written frame.
     """
 
-    def __init__(self, source, backend, sink, config: PipelineConfig,
+    def __init__(self, source: Source, backend: Backend, sink: Sink, config: PipelineConfig,
                  on_frame: Callable[[RunStats], None] | None = None) -> None:
         self.source = source
         self.backend = backend
@@ -88,26 +110,29 @@ class Pipeline:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self.stats = RunStats()
+        # The deadline on the monotonic clock, once the first frame is in; only where stream time is
+        # the capture clock (live mode, or a live source, which stamps its frames with it).
+        self._deadline_ns: int | None = None
+        self._capture_clock = config.live or source.info.live
 
     # -- stages ---------------------------------------------------------------------------
     def _read(self) -> None:
-        start_ns: int | None = None
-        first_pts: float | None = None
         limit = self.config.duration_s
+        first: Frame | None = None
         try:
             while not self._stop.is_set():
                 frame = self.source.read()
                 if frame is None:
                     break
                 if limit is not None:
-                    if self.config.live:
-                        start_ns = frame.captured_ns if start_ns is None else start_ns
-                        if (frame.captured_ns - start_ns) / 1e9 >= limit:
-                            break
-                    else:
-                        first_pts = frame.pts_s if first_pts is None else first_pts
-                        if frame.pts_s - first_pts >= limit:
-                            break
+                    if first is None:
+                        first = frame
+                        if self._capture_clock:
+                            self._deadline_ns = frame.captured_ns + int(limit * 1e9)
+                    elapsed = ((frame.captured_ns - first.captured_ns) / 1e9 if self.config.live
+                               else frame.pts_s - first.pts_s)
+                    if elapsed >= limit:
+                        break
                 self.stats.frames_read += 1
                 if not self._in.put(frame):
                     break
@@ -137,28 +162,37 @@ class Pipeline:
         buffer = BurstBuffer(self.backend.burst)
         # A backend with submit/fetch (TensorRT) uploads frame N+1 while frame N runs. Files only:
         # live, waiting for the next capture before handing a frame on would add a frame of latency.
-        submit = None if self.config.live else getattr(self.backend, "submit", None)
+        overlapping = self.backend if not self.config.live and isinstance(self.backend, Overlapping) else None
         waiting: deque[Frame] = deque()
         while not self._stop.is_set():
             item = self._in.get(timeout=0.1)
             if item is None:
+                self._check_deadline()
                 continue
             if item is CLOSED:
                 break
             frame: Frame = item
             buffer.push(frame.rgb)
-            if submit is None:
+            if overlapping is None:
                 if not self._out.put((frame, self.backend.enhance(buffer.burst()))):
                     return
                 continue
-            submit(buffer.burst())  # copies the burst: the buffer may move on
+            overlapping.submit(buffer.burst())  # copies the burst: the buffer may move on
             waiting.append(frame)
-            if len(waiting) == 2 and not self._out.put((waiting.popleft(), self.backend.fetch())):
+            if len(waiting) == 2 and not self._out.put((waiting.popleft(), overlapping.fetch())):
                 return
-        if submit is not None:
-            for frame, enhanced in zip(waiting, self.backend.drain(), strict=True):
+        if overlapping is not None:
+            for frame, enhanced in zip(waiting, overlapping.drain(), strict=True):
                 if not self._out.put((frame, enhanced)):
                     return
+
+    def _check_deadline(self) -> None:
+        """The duration is over and no frame came to say so: wake a source waiting for one."""
+        deadline = self._deadline_ns
+        if deadline is not None and time.monotonic_ns() >= deadline and isinstance(self.source, Stoppable):
+            self._deadline_ns = None
+            log.debug("the duration is over while the source waits for a frame: stopping it")
+            self.source.stop()
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> RunStats:
@@ -181,9 +215,8 @@ class Pipeline:
             self._out.close()
             writer.join()
             reader.join(timeout=0.5)
-            stop = getattr(self.source, "stop", None)  # a source that can be woken from another thread
-            if reader.is_alive() and stop is not None:
-                stop()  # e.g. a reconnecting stream waiting out an outage
+            if reader.is_alive() and isinstance(self.source, Stoppable):
+                self.source.stop()  # e.g. a reconnecting stream waiting out an outage
             reader.join(timeout=5.0)
             self.stats.dropped = self._in.dropped + self._out.dropped
             self.stats.elapsed_s = time.perf_counter() - t0

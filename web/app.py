@@ -1,6 +1,6 @@
 """The Gradio page of ``streamer serve``: it only presents.
 
-Capture, the shared pipeline and the models live in :mod:`streamer.broadcast`; this module
+Capture, the shared pipelines and the models live in :mod:`streamer.live`; this module
 turns them into three tabs:
 
 - **Live**: the server-side source, before and after. Each browser tab runs one generator that
@@ -9,7 +9,7 @@ turns them into three tabs:
   channel's (shared by everyone watching this source); strength, exposure and the view are
   this tab's own and act on the next frame.
 - **Webcam**: the visitor's webcam streams in (``gr.Image(streaming=True)``, at most 1280x720),
-  the enhanced frame streams back (:mod:`streamer.webcam`: newest frame only, its own models).
+  the enhanced frame streams back (:mod:`streamer.live.webcam`: newest frame only).
   While a tab shows the Webcam or Video file tab, its live view is stopped, so a pipeline
   nobody looks at does not take the CPU from the webcam.
 - **Video file**: upload a clip, get the enhanced clip (audio kept) with a progress bar; this is
@@ -31,13 +31,14 @@ import gradio as gr
 import numpy as np
 
 from models import catalog
-from streamer.broadcast import Broadcaster, adjust, split_view
 from streamer.config import EnhanceConfig
 from streamer.errors import StreamerError
 from streamer.jobs import run_enhance
+from streamer.live.adjust import adjust, split_view
+from streamer.live.broadcaster import Broadcaster
+from streamer.live.webcam import WebcamService
 from streamer.serve import ServeConfig
 from streamer.urls import mask_credentials
-from streamer.webcam import WebcamService
 from web.delivery import Deliveries, Delivery
 from web.stamp import stamp
 
@@ -254,7 +255,7 @@ class Page:
             raise gr.Error("choose a video file first")
         src = Path(path)
         out = Path(tempfile.mkdtemp(prefix="upload-", dir=self._workdir)) / f"{src.stem}_enhanced.mp4"
-        cfg = EnhanceConfig(input=str(src), output=out, model=model, backend=self.cfg.backend, device=self.cfg.device,
+        cfg = EnhanceConfig(input=str(src), output=str(out), model=model, backend=self.cfg.backend, device=self.cfg.device,
                             threads=self.cfg.threads, mode="file")
 
         def report(done: int, total: int | None) -> None:

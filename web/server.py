@@ -3,6 +3,9 @@
 Never a public share link: the page is served by our own uvicorn on the configured address.
 The status endpoint lists each running pipeline (source masked, viewers, model runs), behind
 the same ``--auth`` credentials (HTTP basic) when they are set.
+
+A server holds one :class:`LiveServices`: one model pool, shared by the live channels and the
+webcam, so each model is loaded once per server.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import fastapi
@@ -22,17 +28,35 @@ import uvicorn
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from models.backends import BackendOptions
-from streamer.broadcast import Broadcaster, ChannelOptions
 from streamer.errors import ConfigError
+from streamer.live.broadcaster import Broadcaster
+from streamer.live.channel import ChannelOptions
+from streamer.live.pool import ModelPool
+from streamer.live.webcam import WebcamService
 from streamer.serve import ServeConfig
-from streamer.webcam import WebcamService
 from web.app import CSS, HEAD, build
 from web.delivery import Deliveries, FetchWatcher
 
 log = logging.getLogger(__name__)
 
 
-def create_app(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, workdir: Path) -> fastapi.FastAPI:
+class LiveServices:
+    """What one server runs behind its page: the model pool, the live channels and the webcams on it."""
+
+    def __init__(self, cfg: ServeConfig) -> None:
+        self.pool = ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
+        self.broadcaster = Broadcaster(ChannelOptions(model=cfg.model, open_timeout_s=cfg.open_timeout_s,
+                                                      read_timeout_s=cfg.read_timeout_s), self.pool)
+        self.webcams = WebcamService(self.pool)
+
+    def close(self) -> None:
+        """Channels first (they stop using the models), then the models."""
+        self.broadcaster.close()
+        self.webcams.close()
+        self.pool.close()
+
+
+def create_app(cfg: ServeConfig, services: LiveServices, workdir: Path) -> fastapi.FastAPI:
     app = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     basic = HTTPBasic(auto_error=False)
 
@@ -43,16 +67,49 @@ def create_app(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamServic
                 and secrets.compare_digest(credentials.password, cfg.auth[1])
             if not ok:
                 raise fastapi.HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Basic"})
-        return {"channels": [dataclasses.asdict(s) for s in broadcaster.status()]}
+        return {"channels": [dataclasses.asdict(s) for s in services.broadcaster.status()]}
 
     deliveries = Deliveries()
     app.add_middleware(FetchWatcher, deliveries=deliveries)
-    page = build(cfg, broadcaster, webcams, workdir, deliveries)
+    page = build(cfg, services.broadcaster, services.webcams, workdir, deliveries)
     page.queue(default_concurrency_limit=None)
     return gr.mount_gradio_app(
         app, page, path="/", server_name=cfg.host, server_port=cfg.port, auth=cfg.auth, ssr_mode=False,
         footer_links=["gradio"], run_history=False, show_error=True, css=CSS, head=HEAD, mcp_server=False,
     )
+
+
+@dataclass(frozen=True)
+class Running:
+    """A started server: its uvicorn thread and its services."""
+
+    services: LiveServices
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+@contextmanager
+def started(cfg: ServeConfig, workdir: Path) -> Iterator[Running]:
+    """The page served on ``cfg.host:cfg.port`` by uvicorn in a thread, until the block ends;
+    ``ConfigError`` when the server cannot start. ``workdir`` (an existing folder the caller
+    removes) takes the page's temporary files."""
+    services = LiveServices(cfg)
+    try:
+        app = create_app(cfg, services, workdir)
+        server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))
+        thread = threading.Thread(target=server.run, name="streamer-web", daemon=True)
+        thread.start()
+        try:
+            while not server.started and thread.is_alive():
+                time.sleep(0.05)
+            if not server.started:
+                raise ConfigError(f"the web server could not start on {cfg.host}:{cfg.port} (see the message above)")
+            yield Running(services, server, thread)
+        finally:
+            server.should_exit = True
+            thread.join(10.0)
+    finally:
+        services.close()
 
 
 def serve(cfg: ServeConfig) -> None:
@@ -64,40 +121,12 @@ def serve(cfg: ServeConfig) -> None:
     cfg.check_port_free()
     workdir = Path(tempfile.mkdtemp(prefix="streamer-live-"))
     try:
-        _serve(cfg, workdir)
-    finally:  # outermost, so a second Ctrl-C during shutdown still removes the folder
-        shutil.rmtree(workdir, ignore_errors=True)
-        log.debug("removed %s", workdir)
-
-
-def _serve(cfg: ServeConfig, workdir: Path) -> None:
-    broadcaster = Broadcaster(ChannelOptions(
-        model=cfg.model, backend=cfg.backend, device=cfg.device, threads=cfg.threads,
-        open_timeout_s=cfg.open_timeout_s, read_timeout_s=cfg.read_timeout_s,
-    ))
-    webcams = WebcamService(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
-    try:
-        app = create_app(cfg, broadcaster, webcams, workdir)
-    except BaseException:
-        broadcaster.close()
-        webcams.close()
-        raise
-    server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="streamer-web", daemon=True)
-    thread.start()
-    try:
-        while not server.started and thread.is_alive():
-            time.sleep(0.05)
-        if server.started:
+        with started(cfg, workdir) as running:
             auth = "password required" if cfg.auth else "no password: loopback only" if not cfg.insecure_no_auth \
                 else "NO PASSWORD (--insecure-no-auth)"
             log.info("serving the live view on %s (%s; Ctrl-C stops)", cfg.url, auth)
-        while thread.is_alive():
-            thread.join(0.5)
-        if not server.started:
-            raise ConfigError(f"the web server could not start on {cfg.host}:{cfg.port} (see the message above)")
-    finally:
-        server.should_exit = True
-        thread.join(10.0)
-        broadcaster.close()
-        webcams.close()
+            while running.thread.is_alive():
+                running.thread.join(0.5)
+    finally:  # outermost, so a second Ctrl-C during shutdown still removes the folder
+        shutil.rmtree(workdir, ignore_errors=True)
+        log.debug("removed %s", workdir)

@@ -1,30 +1,38 @@
-"""Outputs: an H.264 video file, an image, or a folder of images.
+"""Outputs: an H.264 video file, an image, or a folder of images, chosen by address.
 
-``open_sink(path, info, options)`` picks the sink from the output path: a video suffix gives
-:class:`~streamer.sinks.video_file.VideoFileSink`, an image suffix an image, anything else a
-folder. Every sink takes ``write(frame, rgb)`` (the source frame for its timestamp and index,
-and the enhanced (H, W, 3) uint8 RGB picture) and ``close(complete)``.
+``open_sink(address, info, options)`` looks the output address up in :data:`SINKS`, an ordered
+table of (which addresses, which module opens them): a video suffix gives
+:class:`~streamer.sinks.video_file.VideoFileSink`, an image suffix an image, an address without a
+suffix a folder; ``rtsp://`` and ``-``/``pipe:`` are recognised and refused until their sinks
+exist. A new output is one module with an ``open_address`` function plus one entry there.
+
+Every sink takes ``write(frame, rgb)`` (the source frame for its timestamp and index, and the
+enhanced (H, W, 3) uint8 RGB picture) and ``close(complete)``; its ``address`` says where it
+writes and may hold credentials, so it is shown only through
+:func:`streamer.urls.mask_credentials`.
 """
 
 from __future__ import annotations
 
-import os
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 from typing import Protocol
 
 import numpy as np
 
-from streamer.errors import ConfigError, SinkError
+from models.imagefiles import IMAGE_SUFFIXES
+from streamer.errors import ConfigError
 from streamer.frame import Frame, StreamInfo
-from streamer.sources import IMAGE_SUFFIXES
+from streamer.urls import is_url, mask_credentials
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v"})
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
 class Sink(Protocol):
-    path: Path
+    address: str
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None: ...
 
@@ -51,39 +59,40 @@ class SinkOptions:
             raise ConfigError(f"--preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
 
 
-def check_writable(path: Path) -> None:
-    """``SinkError`` unless ``path`` can be created or overwritten."""
-    parent = path.parent if path.parent != Path("") else Path(".")
-    if not parent.is_dir():
-        raise SinkError(f"cannot write {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise SinkError(f"cannot write {path}: permission denied (choose another output path)")
+def _suffix(address: str) -> str:
+    return PurePath(address).suffix.lower()
 
 
-def sink_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_SUFFIXES:
-        return "video"
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    if suffix:
+@dataclass(frozen=True)
+class SinkEntry:
+    """One kind of output: the addresses it takes, and the module that opens them (imported when
+    chosen; its ``open_address(address, info, options)`` returns the sink), or ``None`` for an output
+    that is recognised but not supported yet."""
+
+    name: str
+    matches: Callable[[str], bool]
+    module: str | None
+
+
+# The first entry whose ``matches`` takes the address opens it.
+SINKS: tuple[SinkEntry, ...] = (
+    SinkEntry("MPEG-TS on stdout", lambda a: a == "-" or a.startswith("pipe:"), None),
+    SinkEntry("a network stream (rtsp://...)", is_url, None),
+    SinkEntry("H.264 video file", lambda a: _suffix(a) in VIDEO_SUFFIXES, "streamer.sinks.video_file"),
+    SinkEntry("image file", lambda a: _suffix(a) in IMAGE_SUFFIXES, "streamer.sinks.image"),
+    SinkEntry("folder of images", lambda a: not _suffix(a), "streamer.sinks.folder"),
+)
+
+
+def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
+    """Open the output at ``address`` for the stream ``info`` describes (see :data:`SINKS`)."""
+    for entry in SINKS:
+        if entry.matches(address):
+            break
+    else:
         known = ", ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
-        raise ConfigError(f"unknown output type {suffix!r}; use one of {known}, or a folder")
-    return "folder"
-
-
-def open_sink(path: Path, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
-    kind = sink_kind(path)
-    if kind == "video":
-        if info.kind in ("image", "images"):
-            raise ConfigError("images in, video out is not supported: give an image file or a folder as output")
-        from streamer.sinks.video_file import VideoFileSink
-
-        return VideoFileSink(path, info, options)
-    from streamer.sinks.images import FolderSink, ImageSink
-
-    if kind == "image":
-        if info.kind != "image":
-            raise ConfigError(f"{path} is a single image but the input has many frames: give a folder or a video file")
-        return ImageSink(path)
-    return FolderSink(path, info)
+        raise ConfigError(f"unknown output type {_suffix(address)!r}; use one of {known}, or a folder")
+    if entry.module is None:
+        raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported yet; "
+                          "write a video file, an image or a folder")
+    return importlib.import_module(entry.module).open_address(address, info, options)

@@ -16,16 +16,20 @@ import io
 import logging
 import os
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
-import cv2
 import numpy as np
 
-from streamer.codecs import encoder_options
-from streamer.errors import SinkError
+from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, StreamInfo
+from streamer.sinks.files import check_writable
+from streamer.sinks.h264 import H264Stream
+from streamer.urls import mask_credentials
+
+if TYPE_CHECKING:
+    from streamer.sinks import SinkOptions
 
 log = logging.getLogger(__name__)
 
@@ -73,53 +77,28 @@ class _StreamCopy:
         self._input.close()
 
 
-def _yuv420p(rgb: np.ndarray) -> av.VideoFrame:
-    """(H, W, 3) uint8 RGB, H and W even -> a yuv420p frame (BT.601, limited range, as swscale's default).
-
-    OpenCV's converter took 0.9 ms against swscale's 7 ms (rgb24 -> yuv420p, 720p, 2-core development
-    machine); luma matches swscale within one level, chroma differs only in how 2x2 blocks are
-    averaged (0.07 levels on average). ``from_numpy_buffer`` wraps the planes without a copy.
-    """
-    i420 = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
-    return av.VideoFrame.from_numpy_buffer(i420, format="yuv420p")
-
-
 class VideoFileSink:
-    """libx264 / yuv420p at ``options.crf`` and ``options.preset``, timestamps from the source."""
+    """An H.264 file (:class:`~streamer.sinks.h264.H264Stream`: libx264 / yuv420p at ``options.crf`` and
+    ``options.preset`` by default), timestamps from the source, other streams copied from the input."""
 
-    def __init__(self, path: Path, info: StreamInfo, options) -> None:
-        from streamer.sinks import check_writable
-
+    def __init__(self, path: Path, info: StreamInfo, options: SinkOptions) -> None:
         check_writable(path)
         self.path = path
+        self.address = str(path.resolve())
+        self._shown = mask_credentials(str(path))
         self._tmp = partial_path(path)
-        # yuv420p needs even sizes: an odd last row or column is dropped.
-        self._w, self._h = info.width - info.width % 2, info.height - info.height % 2
-        if (self._w, self._h) != (info.width, info.height):
-            log.warning("odd frame size %dx%d: encoding %dx%d", info.width, info.height, self._w, self._h)
-        self._time_base = info.time_base
         try:
             self._container = av.open(str(self._tmp), "w")
-            rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else Fraction(30)
-            stream = self._container.add_stream(options.encoder, rate=rate)
-            stream.width, stream.height, stream.pix_fmt = self._w, self._h, "yuv420p"
-            stream.codec_context.time_base = info.time_base
-            stream.options = encoder_options(options.encoder, options.crf, options.preset)
-            # PyAV's default (slice threads only) makes x264 use sliced threads; "AUTO" lets it use
-            # frame threads like the ffmpeg command line. Slices stay for live: no frame delay.
-            stream.codec_context.thread_type = "SLICE" if options.low_latency else "AUTO"
+            self._video = H264Stream(self._container, info, options)
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
-            raise SinkError(f"cannot write {path}: {e}") from e
-        self._stream = stream
+            raise SinkError(f"cannot write {self._shown}: {e}") from e
         self._audio: _StreamCopy | None = None  # audio, subtitle and data packets copied from the input
         if info.media_path is not None:
             self._audio = self._open_audio(info.media_path, options.copy_audio)
         self.frames = 0
-        self._last_pts: int | None = None
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
-        self._scaled_from: tuple[int, int] | None = None
 
     def _open_audio(self, media: Path, copy_audio: bool) -> _StreamCopy | None:
         try:
@@ -142,41 +121,16 @@ class VideoFileSink:
             return None
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
-        pts = frame.pts if frame.pts is not None else round(frame.pts_s / self._time_base)
-        if self._last_pts is not None and pts <= self._last_pts:
-            log.warning("frame %d repeats timestamp %s: shifted by one tick", frame.index, pts)
-            pts = self._last_pts + 1
-        self._last_pts = pts
-        if rgb.shape[0] != self._h or rgb.shape[1] != self._w:
-            rgb = self._fit(rgb)
-        vf = _yuv420p(rgb)
-        vf.pts = pts
-        vf.time_base = self._time_base
-        t_s = float(pts * self._time_base)
         try:
+            packets = self._video.encode(frame, rgb)
             if self._audio is not None:
-                self._audio.mux_until(t_s + AUDIO_LEAD_S)
-            for packet in self._stream.encode(vf):
+                self._audio.mux_until(self._video.last_s + AUDIO_LEAD_S)
+            for packet in packets:
                 self._container.mux(packet)
         except (av.FFmpegError, OSError) as e:
-            raise SinkError(f"writing {self.path} failed: {e}") from e
+            raise SinkError(f"writing {self._shown} failed: {e}") from e
         self.frames += 1
-        self._end_s = t_s + self._frame_s
-
-    def _fit(self, rgb: np.ndarray) -> np.ndarray:
-        """The file's frame size: drop an odd last row/column, scale a frame of another size.
-
-        A live camera may come back from an outage at another resolution; the file keeps its own.
-        """
-        h, w = rgb.shape[:2]
-        if h - self._h in (0, 1) and w - self._w in (0, 1):
-            return np.ascontiguousarray(rgb[: self._h, : self._w])
-        if (h, w) != self._scaled_from:
-            log.warning("frames are now %dx%d: scaled to the file's %dx%d", w, h, self._w, self._h)
-            self._scaled_from = (h, w)
-        scaled = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
-            width=self._w, height=self._h)
-        return scaled.to_ndarray(format="rgb24")
+        self._end_s = self._video.last_s + self._frame_s
 
     def close(self, complete: bool = True) -> None:
         """Flush the encoder, finish the file and move it to its final name.
@@ -185,20 +139,20 @@ class VideoFileSink:
         playable file; with no frame written there is nothing to keep and no file is left.
         """
         try:
-            for packet in self._stream.encode(None):
+            for packet in self._video.flush():
                 self._container.mux(packet)
             if self._audio is not None:
                 self._audio.mux_until(self._end_s)
                 self._audio.close()
             self._container.close()
         except (av.FFmpegError, OSError) as e:
-            raise SinkError(f"finishing {self.path} failed: {e}") from e
+            raise SinkError(f"finishing {self._shown} failed: {e}") from e
         if self.frames == 0:
             self._tmp.unlink(missing_ok=True)
             return
         os.replace(self._tmp, self.path)
         if not complete:
-            log.warning("interrupted: %s holds the %d frames done so far", self.path, self.frames)
+            log.warning("interrupted: %s holds the %d frames done so far", self._shown, self.frames)
 
 
 def _fits(media: Path, index: int, fmt: str) -> bool:
@@ -221,3 +175,9 @@ def _fits(media: Path, index: int, fmt: str) -> bool:
             return True
         except (av.FFmpegError, ValueError, TypeError, NotImplementedError):
             return False
+
+
+def open_address(address: str, info: StreamInfo, options: SinkOptions) -> VideoFileSink:
+    if info.kind.still:
+        raise ConfigError("images in, video out is not supported: give an image file or a folder as output")
+    return VideoFileSink(Path(address), info, options)

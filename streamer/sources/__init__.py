@@ -3,21 +3,27 @@
 Every source yields :class:`streamer.frame.Frame` objects (RGB uint8) from ``read()`` and
 returns ``None`` at the end of the stream; failures raise :class:`streamer.errors.SourceError`
 with one line that says what and what to do.
+
+The kind of a spec is decided once (:func:`source_kind`, usually by the job's config) and picks
+the source's module from :data:`SOURCES`: a new source is one module with an ``open_spec``
+function plus one entry there.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from models.imagefiles import IMAGE_SUFFIXES
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind, source_kind
 from streamer.sources.reconnect import ReconnectPolicy
-from streamer.urls import is_url, mask_credentials
+from streamer.urls import mask_credentials
 
-__all__ = ["IMAGE_SUFFIXES", "ReconnectPolicy", "Source", "SourceOptions", "open_source", "source_kind"]
+__all__ = ["SOURCES", "ReconnectPolicy", "Source", "SourceKind", "SourceOptions", "Stoppable", "open_source",
+           "source_kind"]
 
 
 class Source(Protocol):
@@ -30,64 +36,41 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Stoppable(Protocol):
+    """A source whose ``read`` may wait a long time (a stream waiting out an outage): ``stop()``,
+    called from another thread, makes that ``read`` return ``None`` soon."""
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class SourceOptions:
-    """Capture settings: network timeouts in seconds, demo length and pacing.
-
-    Network streams reconnect after an outage as ``reconnect`` says; ``live_duration_s`` (capture
-    clock) ends a stream that is still down when the recording's time is up.
-    """
+    """Capture settings: network timeouts in seconds, the demo's length and pacing, and how network
+    streams reconnect after an outage."""
 
     open_timeout_s: float = 10.0
     read_timeout_s: float = 5.0
     demo_duration_s: float = 10.0
     demo_realtime: bool = False
     reconnect: ReconnectPolicy = ReconnectPolicy()
-    live_duration_s: float | None = None
 
 
-def source_kind(spec: str) -> str:
-    """Classify a source spec: ``demo``, ``camera``, ``url``, ``images``, ``image`` or ``video``."""
-    if spec == "demo":
-        return "demo"
-    if spec.isdigit():
-        return "camera"
-    if is_url(spec):
-        return "url"
-    path = Path(spec)
-    if path.is_dir():
-        return "images"
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return "image"
-    return "video"
+# kind -> module with ``open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> Source``,
+# imported only when a source of that kind is opened.
+SOURCES: dict[SourceKind, str] = {
+    SourceKind.DEMO: "streamer.sources.demo",
+    SourceKind.CAMERA: "streamer.sources.camera",
+    SourceKind.URL: "streamer.sources.network",
+    SourceKind.IMAGES: "streamer.sources.images",
+    SourceKind.IMAGE: "streamer.sources.images",
+    SourceKind.VIDEO: "streamer.sources.video_file",
+}
 
 
-def open_source(spec: str, options: SourceOptions = SourceOptions()) -> Source:
-    """Open the source ``spec`` names (see :func:`source_kind`)."""
-    kind = source_kind(spec)
-    if kind == "demo":
-        from streamer.sources.demo import DemoSource
-
-        return DemoSource(duration_s=options.demo_duration_s, realtime=options.demo_realtime)
-    if kind == "camera":
-        from streamer.sources.camera import CameraSource
-
-        return CameraSource(int(spec))
-    if kind == "url":
-        from streamer.sources.network import NetworkSource
-        from streamer.sources.reconnect import ReconnectingSource
-
-        return ReconnectingSource(
-            lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
-            description=mask_credentials(spec), policy=options.reconnect, stop_after_s=options.live_duration_s,
-        )
-    path = Path(spec)
-    if not path.exists():
+def open_source(spec: str, options: SourceOptions = SourceOptions(), kind: SourceKind | None = None) -> Source:
+    """Open the source ``spec`` names; ``kind`` is the caller's decision (:func:`source_kind` when not given)."""
+    kind = source_kind(spec) if kind is None else kind
+    if kind.on_disk and not Path(spec).exists():
         raise SourceError(f"input not found: {mask_credentials(spec)} (check the path, or use 'demo' for the built-in scene)")
-    if kind in ("images", "image"):
-        from streamer.sources.images import ImageSource
-
-        return ImageSource(path)
-    from streamer.sources.video_file import VideoFileSource
-
-    return VideoFileSource(path)
+    return importlib.import_module(SOURCES[kind]).open_spec(spec, kind, options)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import cv2
 
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 
 class CameraSource:
@@ -28,7 +33,7 @@ class CameraSource:
         self._first = bgr
         fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
         self.info = StreamInfo(
-            kind="camera",
+            kind=SourceKind.CAMERA,
             width=bgr.shape[1],
             height=bgr.shape[0],
             fps=float(fps) if fps > 0 else 30.0,
@@ -54,3 +59,7 @@ class CameraSource:
 
     def close(self) -> None:
         self._cap.release()
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> CameraSource:
+    return CameraSource(int(spec))

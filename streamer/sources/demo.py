@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
+from streamer.sources.pacer import Pacer
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 WIDTH, HEIGHT, FPS = 640, 360, 30
 
@@ -94,11 +100,10 @@ class DemoSource:
         self._headlight = _glow(14)
         self._lut = _srgb_lut()
         self._frames = max(1, round(duration_s * FPS))
-        self._realtime = realtime
+        self._pacer = Pacer(FPS) if realtime else None
         self._index = 0
-        self._start = time.monotonic()
         self.info = StreamInfo(
-            kind="demo",
+            kind=SourceKind.DEMO,
             width=width,
             height=height,
             fps=float(FPS),
@@ -137,10 +142,8 @@ class DemoSource:
     def read(self) -> Frame | None:
         if self._index >= self._frames:
             return None
-        if self._realtime:
-            delay = self._start + self._index / FPS - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        if self._pacer is not None:
+            self._pacer.wait()
         frame = Frame(
             rgb=self.render(self._index),
             index=self._index,
@@ -153,3 +156,7 @@ class DemoSource:
 
     def close(self) -> None:
         pass
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> DemoSource:
+    return DemoSource(duration_s=options.demo_duration_s, realtime=options.demo_realtime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -12,6 +13,10 @@ import numpy as np
 from models.imagefiles import IMAGE_SUFFIXES, numeric_key
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -23,17 +28,19 @@ def read_image(path: Path) -> np.ndarray:
 
 
 class ImageSource:
-    """Images as a non-live stream at a nominal 1 fps; ``info.names`` keeps the file names."""
+    """Images as a non-live stream at a nominal 1 fps; ``info.names`` keeps the file names.
 
-    def __init__(self, path: Path) -> None:
-        if path.is_dir():
+    ``kind`` says whether ``path`` is one image (:attr:`SourceKind.IMAGE`) or a folder of them
+    (:attr:`SourceKind.IMAGES`, read in numeric order).
+    """
+
+    def __init__(self, path: Path, kind: SourceKind) -> None:
+        if kind is SourceKind.IMAGES:
             files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=numeric_key)
             if not files:
                 raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-            kind = "images"
         else:
             files = [path]
-            kind = "image"
         self._files = files
         first = read_image(files[0])
         self._first: np.ndarray | None = first
@@ -63,3 +70,7 @@ class ImageSource:
 
     def close(self) -> None:
         self._first = None
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> ImageSource:
+    return ImageSource(Path(spec), kind)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import av
 
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
+from streamer.sources.reconnect import ReconnectingSource
 from streamer.urls import mask_credentials
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 # Decoder in low-delay mode. Not ``fflags=nobuffer``: with it, PyAV decodes no frame at all from a
 # live MPEG-TS stream (the packets read while probing are thrown away); tests/streamer/test_live.py.
@@ -51,7 +57,7 @@ class NetworkSource:
         self._frames = self._container.decode(stream)
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
         self.info = StreamInfo(
-            kind="url",
+            kind=SourceKind.URL,
             width=stream.codec_context.width,
             height=stream.codec_context.height,
             fps=float(rate),
@@ -105,3 +111,9 @@ class NetworkSource:
 
     def close(self) -> None:
         self._container.close()
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> ReconnectingSource:
+    """The stream at URL ``spec``, reopened after outages as ``options.reconnect`` says."""
+    return ReconnectingSource(lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
+                              description=mask_credentials(spec), policy=options.reconnect)

@@ -2,8 +2,10 @@
 
 A camera's stream drops (connection refused, a hung server caught by the read timeout, or a
 stream that simply ends) and :class:`ReconnectingSource` opens it again, waiting between attempts
-with capped exponential backoff and jitter, forever or until the recording's duration is over.
+with capped exponential backoff and jitter, until it is back or someone stops it.
 Each outage is logged once when it starts and once when the stream is back (URL masked).
+A recording's ``--duration`` is not this module's business: the pipeline owns that deadline and
+calls :meth:`ReconnectingSource.stop` when it passes during an outage.
 
 Timestamps stay on one capture clock that starts at the first frame, so an outage shows as a gap
 in the recording. Frames after a reconnect may have another size; the burst buffer and the sink
@@ -23,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from streamer.errors import ConfigError, SourceError
 from streamer.frame import Frame, StreamInfo
@@ -65,6 +68,23 @@ class ReconnectPolicy:
             delay = min(self.max_delay_s, delay * self.factor)
 
 
+class Stream(Protocol):
+    """One connection that :class:`ReconnectingSource` opens (e.g. a
+    :class:`~streamer.sources.network.NetworkSource`): a source that says how it ended.
+
+    ``finite``: the stream has a known length (a file served over HTTP), so its end is not an
+    outage. ``end_reason``: after ``read`` returned ``None``, why (credentials masked), or ``None``.
+    """
+
+    info: StreamInfo
+    finite: bool
+    end_reason: str | None
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Outage:
     """One time the stream was gone: when (capture clock, s), for how long, why, how many tries."""
@@ -78,21 +98,19 @@ class Outage:
 class ReconnectingSource:
     """A live source that reopens itself after outages (see the module docstring).
 
-    ``opener()`` opens the underlying source (e.g. a :class:`~streamer.sources.network.NetworkSource`)
-    and raises :class:`SourceError` when it cannot. ``stop_after_s`` (capture clock, from the first
-    frame) ends the stream during an outage too, so a recording with a duration always finishes.
-    ``close()`` may be called from another thread: it wakes a waiting reconnect and ends ``read()``.
+    ``opener()`` opens the underlying :class:`Stream` and raises :class:`SourceError` when it cannot.
+    ``stop()`` (or ``close()``) may be called from another thread: it wakes a waiting reconnect and
+    ends ``read()``; that is how a recording's duration ends an outage.
 
     ``read()`` returns frames with ``index`` counting every frame delivered and ``pts_s``/``pts``
     (microseconds) on the capture clock; it returns ``None`` only when reconnecting is off, the
-    duration is over, the source was closed, or a finite stream (a file served over HTTP) ended.
+    source was stopped or closed, or a finite stream (a file served over HTTP) ended.
     """
 
-    def __init__(self, opener: Callable[[], object], description: str, policy: ReconnectPolicy = ReconnectPolicy(),
-                 stop_after_s: float | None = None, rng: random.Random | None = None) -> None:
+    def __init__(self, opener: Callable[[], Stream], description: str, policy: ReconnectPolicy = ReconnectPolicy(),
+                 rng: random.Random | None = None) -> None:
         self._opener = opener
         self.policy = policy
-        self.stop_after_s = stop_after_s
         self._rng = rng or random.Random()
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -100,11 +118,12 @@ class ReconnectingSource:
         self._origin_ns: int | None = None
         self._index = 0
         self.outages: list[Outage] = []
+        self._summed_up = False
         self._source = self._open_first(description)
         self.info: StreamInfo = self._source.info
 
     # -- opening ----------------------------------------------------------------------------
-    def _open_first(self, description: str):
+    def _open_first(self, description: str) -> Stream:
         try:
             return self._opener()
         except SourceError as e:
@@ -135,7 +154,7 @@ class ReconnectingSource:
                     self.info.description, start_s, reason, self.policy.max_delay_s)
         attempts = 0
         for delay in self.policy.delays(self._rng):
-            if self._past_deadline(time.monotonic_ns() + int(delay * 1e9)) or self._closed.wait(delay):
+            if self._closed.wait(delay):
                 self._record(start_s, started, reason, attempts, recovered=False)
                 return None
             attempts += 1
@@ -171,11 +190,6 @@ class ReconnectingSource:
             log.warning("%s is back after %.1f s (%d attempt%s)", self.info.description, duration, attempts,
                         "" if attempts == 1 else "s")
 
-    def _past_deadline(self, now_ns: int) -> bool:
-        if self.stop_after_s is None or self._origin_ns is None:
-            return False
-        return (now_ns - self._origin_ns) / 1e9 >= self.stop_after_s
-
     # -- reading ----------------------------------------------------------------------------
     def read(self) -> Frame | None:
         with self._lock:
@@ -197,7 +211,7 @@ class ReconnectingSource:
                     self._close_source()
         return None if frame is None else self._restamp(frame)
 
-    def _read_one(self, source) -> tuple[Frame | None, str | None]:
+    def _read_one(self, source: Stream) -> tuple[Frame | None, str | None]:
         """The next frame, or ``None`` and why the stream broke (``None``: a finite stream's real end)."""
         try:
             frame = source.read()
@@ -206,9 +220,9 @@ class ReconnectingSource:
                 raise  # nothing ever came: the source is not working at all
             return None, str(e)
         if frame is None:
-            if getattr(source, "finite", False):
+            if source.finite:
                 return None, None
-            return None, getattr(source, "end_reason", None) or "the stream ended"
+            return None, source.end_reason or "the stream ended"
         return frame, ""
 
     def _restamp(self, frame: Frame) -> Frame:
@@ -227,17 +241,19 @@ class ReconnectingSource:
             self._source = None
 
     def stop(self) -> None:
-        """End ``read()`` from another thread (the pipeline calls it when interrupted); same as ``close()``."""
-        self.close()
-
-    def close(self) -> None:
-        """Stop: wakes a reconnect wait; the source is closed here, or by the reader once its read returns."""
-        if self._closed.is_set():
-            return
+        """End ``read()`` from another thread (the pipeline calls it when interrupted or out of time): wakes a
+        reconnect wait; the source is closed here, or by the reader once its read returns."""
         self._closed.set()
         with self._lock:
             if not self._reading:
                 self._close_source()
+
+    def close(self) -> None:
+        """Stop (see :meth:`stop`) and, the first time, sum up the outages."""
+        self.stop()
+        if self._summed_up:
+            return
+        self._summed_up = True
         if self.outages:
             lost = sum(o.duration_s for o in self.outages)
             log.warning("%s: %d outage%s, %.1f s without video in all", self.info.description, len(self.outages),

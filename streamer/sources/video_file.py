@@ -6,11 +6,16 @@ import logging
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.kind import SourceKind
+
+if TYPE_CHECKING:
+    from streamer.sources import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ class VideoFileSource:
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
         duration = float(stream.duration * stream.time_base) if stream.duration else None
         self.info = StreamInfo(
-            kind="video",
+            kind=SourceKind.VIDEO,
             width=ctx.width,
             height=ctx.height,
             fps=float(rate),
@@ -111,3 +116,7 @@ class VideoFileSource:
 
 def _reason(e: BaseException) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> VideoFileSource:
+    return VideoFileSource(Path(spec))

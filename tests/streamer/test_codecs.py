@@ -19,13 +19,6 @@ def test_gpu_encoder_falls_back_to_libx264_when_it_does_not_open() -> None:
     assert "no_such_encoder" in codecs.opens("no_such_encoder", "w")
 
 
-def test_decoder_is_software_unless_cuvid_opens() -> None:
-    assert codecs.pick_decoder("h264", prefer_gpu=False) is None
-    assert codecs.pick_decoder("vp9", prefer_gpu=True) is None  # no hardware decoder listed for it
-    want = "h264_cuvid" if codecs.opens("h264_cuvid", "r") is None else None
-    assert codecs.pick_decoder("h264", prefer_gpu=True) == want
-
-
 def test_libx264_always_opens() -> None:
     assert codecs.opens("libx264", "w") is None
 

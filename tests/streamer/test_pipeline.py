@@ -19,7 +19,7 @@ class ListSink:
     """Collects what the pipeline writes (a real sink is tested end to end elsewhere)."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
-        self.path = Path("memory")
+        self.address = "memory"
         self.frames: list[tuple[int, float]] = []
         self.closed_complete: bool | None = None
         self.delay_s = delay_s
@@ -85,7 +85,7 @@ def test_source_error_mid_stream_keeps_what_was_done(tmp_path: Path) -> None:
 
     out = tmp_path / "partial.mp4"
     source = Failing(duration_s=2.0)
-    sink = open_sink(out, source.info, SinkOptions())
+    sink = open_sink(str(out), source.info, SinkOptions())
     backend = backends.open_backend("onnxruntime", catalog.get("zero-dce++"))
     with pytest.raises(SourceError, match="unplugged"):
         Pipeline(source, backend, sink, PipelineConfig(live=False)).run()

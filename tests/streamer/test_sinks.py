@@ -1,4 +1,9 @@
-"""The H.264 file sink: x264 threading follows the mode (frame threads for files, slices for live)."""
+"""Outputs by address: the sink table, and the H.264 stream every video sink encodes with.
+
+x264's threading follows the mode (frame threads for files, slices for live); odd sizes and frames
+of another size still make a valid file; addresses that have no sink yet are refused in one
+line with their credentials masked.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from streamer.errors import ConfigError
 from streamer.frame import Frame, StreamInfo
 from streamer.sinks import SinkOptions, open_sink
+from streamer.sinks.folder import FolderSink
+from streamer.sinks.image import ImageSink
+from streamer.sinks.video_file import VideoFileSink
+from streamer.sources import SourceKind
 from tests.conftest import decode
 
 
@@ -22,16 +32,64 @@ def _x264_settings(path: Path) -> str:
     return match.group(0).decode("ascii", "replace")
 
 
+def info(kind: SourceKind = SourceKind.VIDEO, width: int = 320, height: int = 240, live: bool = False) -> StreamInfo:
+    return StreamInfo(kind=kind, width=width, height=height, fps=30.0, time_base=Fraction(1, 30), live=live)
+
+
+def frame(i: int, width: int = 320, height: int = 240) -> tuple[Frame, np.ndarray]:
+    rng = np.random.default_rng(i)
+    return (Frame(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), i, i / 30, time.monotonic_ns(), i),
+            rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
 @pytest.mark.parametrize(("low_latency", "sliced"), [(False, 0), (True, 1)])
 def test_files_use_frame_threads_and_live_recordings_slices(low_latency: bool, sliced: int, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
-    info = StreamInfo(kind="video", width=320, height=240, fps=30.0, time_base=Fraction(1, 30), live=low_latency)
-    sink = open_sink(out, info, SinkOptions(low_latency=low_latency))
-    rng = np.random.default_rng(0)
+    sink = open_sink(str(out), info(live=low_latency), SinkOptions(low_latency=low_latency))
     for i in range(10):
-        sink.write(Frame(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), i, i / 30, time.monotonic_ns(), i),
-                   rng.integers(0, 256, (240, 320, 3), dtype=np.uint8))
+        sink.write(*frame(i))
     sink.close(complete=True)
     assert f"sliced_threads={sliced}" in _x264_settings(out)
     frames, _ = decode(out)
     assert len(frames) == 10
+
+
+def test_odd_sizes_and_frames_of_another_size_are_fitted_to_the_stream(tmp_path: Path) -> None:
+    out = tmp_path / "odd.mkv"
+    sink = open_sink(str(out), info(width=161, height=91), SinkOptions())
+    sink.write(*frame(0, 161, 91))
+    sink.write(*frame(1, 320, 180))  # a camera that came back at another resolution
+    sink.write(*frame(2, 161, 91))
+    sink.close()
+    frames, times = decode(out)
+    assert [f.shape for f in frames] == [(90, 160, 3)] * 3
+    assert times == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)
+
+
+def test_the_address_picks_the_sink(tmp_path: Path) -> None:
+    video = open_sink(str(tmp_path / "a.mov"), info(), SinkOptions())
+    assert isinstance(video, VideoFileSink) and video.address == str((tmp_path / "a.mov").resolve())
+    video.close()
+    image = open_sink(str(tmp_path / "a.png"), info(SourceKind.IMAGE), SinkOptions())
+    assert isinstance(image, ImageSink) and image.address == str((tmp_path / "a.png").resolve())
+    folder = open_sink(str(tmp_path / "frames"), info(SourceKind.IMAGES), SinkOptions())
+    assert isinstance(folder, FolderSink) and (tmp_path / "frames").is_dir()
+
+
+@pytest.mark.parametrize("address", ["rtsp://cam:s3cret@127.0.0.1:8554/out", "-", "pipe:1"])
+def test_outputs_without_a_sink_yet_are_refused_with_credentials_masked(address: str) -> None:
+    with pytest.raises(ConfigError, match="not supported yet") as e:
+        open_sink(address, info(), SinkOptions())
+    assert "s3cret" not in str(e.value)
+    if "@" in address:
+        assert "cam:***@127.0.0.1" in str(e.value)
+
+
+def test_outputs_that_do_not_fit_the_input_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown output type '.txt'"):
+        open_sink(str(tmp_path / "o.txt"), info(), SinkOptions())
+    with pytest.raises(ConfigError, match="images in, video out"):
+        open_sink(str(tmp_path / "o.mp4"), info(SourceKind.IMAGES), SinkOptions())
+    with pytest.raises(ConfigError, match="single image but the input has many frames"):
+        open_sink(str(tmp_path / "o.png"), info(SourceKind.VIDEO), SinkOptions())
+    assert not list(tmp_path.iterdir()), "a refused output left a file behind"

@@ -5,23 +5,24 @@ visitor gets a :class:`WebcamSession` that keeps at most one frame in the model:
 arrives while the previous one is still being enhanced is dropped (counted, never queued), so
 the picture sent back is always of the newest frame the server took, never of a backlog.
 
-The models are a :class:`~streamer.broadcast.ModelPool` of their own: a webcam frame never
-waits behind the live pipeline of a server-side source, which holds the shared model's lock
-for every one of its frames.
+The models are the server's one :class:`~streamer.live.pool.ModelPool`, shared with the live
+channels, so each model is loaded once per server. A webcam frame for the model a live channel
+runs waits for that channel's frame in the model; the page stops a tab's live view while the tab
+shows its webcam, so with one visitor nothing else is in the model.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from models import backends, catalog
-from streamer.broadcast import ModelPool, adjust
 from streamer.buffer import BurstBuffer
+from streamer.live.adjust import adjust
+from streamer.live.pool import LONGEST_BURST, ModelPool
+from streamer.meter import RateMeter
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,9 @@ class WebcamSession:
 
     def __init__(self, pool: ModelPool) -> None:
         self._pool = pool
-        self._buffer = BurstBuffer(max(w.burst for w in catalog.CATALOG.values()))
+        self._buffer = BurstBuffer(LONGEST_BURST)
         self._busy = threading.Lock()
-        self._times: deque[int] = deque(maxlen=30)
-        self._latency: deque[float] = deque(maxlen=30)
+        self._meter = RateMeter(30)
         self.dropped = 0
         self.frames = 0
         self.model = ""
@@ -76,26 +76,23 @@ class WebcamSession:
             loaded = self._pool.get(model)
             self.model, self.backend = model, f"{loaded.name}/{loaded.device}"
             now = time.monotonic_ns()
-            self._times.append(now)
-            self._latency.append((now - start) / 1e6)
+            self._meter.add(now, (now - start) / 1e6)
             self.frames += 1
             return out
         finally:
             self._busy.release()
 
     def stats(self) -> WebcamStats:
-        times, latency = list(self._times), list(self._latency)
-        span = (times[-1] - times[0]) / 1e9 if len(times) > 1 else 0.0
-        fps = (len(times) - 1) / span if span > 0 and time.monotonic_ns() - times[-1] < 2e9 else 0.0
-        return WebcamStats(fps, float(np.median(latency)) if latency else None, self.dropped, self.frames,
+        return WebcamStats(self._meter.fps(), self._meter.latency_ms(), self.dropped, self.frames,
                            self.model or "-", self.backend)
 
 
 class WebcamService:
-    """Every visitor's :class:`WebcamSession`, by a key (the page's session), on one model pool."""
+    """Every visitor's :class:`WebcamSession`, by a key (the page's session), on the server's model pool
+    (the caller's: ``close`` forgets the sessions, not the models)."""
 
-    def __init__(self, backend: str = "auto", options: backends.BackendOptions = backends.BackendOptions()) -> None:
-        self.pool = ModelPool(backend, options)
+    def __init__(self, pool: ModelPool) -> None:
+        self.pool = pool
         self._sessions: dict[str, WebcamSession] = {}
         self._lock = threading.Lock()
 
@@ -110,4 +107,3 @@ class WebcamService:
     def close(self) -> None:
         with self._lock:
             self._sessions.clear()
-        self.pool.close()

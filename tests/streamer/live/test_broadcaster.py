@@ -1,4 +1,4 @@
-"""The service behind ``streamer serve`` without a browser: one channel per source, shared by its
+"""The service behind the Live tab without a browser: one channel per source, shared by its
 viewers, released when nobody watches, a model switched live, a failing source retried.
 
 Real parts only: the built-in ``demo`` scene (paced at 30 fps), a still image played live, the
@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from streamer.broadcast import Broadcaster, ChannelOptions, adjust, split_view
+from streamer.live.broadcaster import Broadcaster
+from streamer.live.channel import ChannelOptions
+from streamer.live.pool import ModelPool
 from tests.conftest import dark_frames, free_port
 
 FAST = dict(linger_s=0.5, lease_s=1.0, retry_s=0.3, open_timeout_s=1.0, read_timeout_s=1.0)
@@ -24,15 +26,17 @@ FAST = dict(linger_s=0.5, lease_s=1.0, retry_s=0.3, open_timeout_s=1.0, read_tim
 @pytest.fixture
 def make_broadcaster():
     made: list[Broadcaster] = []
+    pool = ModelPool()
 
     def make(**options) -> Broadcaster:
-        b = Broadcaster(ChannelOptions(**{**FAST, **options}))
+        b = Broadcaster(ChannelOptions(**{**FAST, **options}), pool)
         made.append(b)
         return b
 
     yield make
     for b in made:
         b.close()
+    pool.close()
 
 
 @pytest.fixture
@@ -59,36 +63,6 @@ def next_frame(sub, timeout: float = 30.0):
         if time.monotonic() > deadline:
             pytest.fail(f"no frame within {timeout:g} s: {sub.status()}")
     return frame
-
-
-# -- adjust / split_view ------------------------------------------------------------------------
-
-
-def test_adjust_blends_input_and_output_and_applies_exposure():
-    rng = np.random.default_rng(0)
-    before = rng.integers(0, 60, (8, 16, 3), dtype=np.uint8)
-    after = rng.integers(100, 200, (8, 16, 3), dtype=np.uint8)
-    assert np.array_equal(adjust(before, after, 0.0, 1.0), before)
-    assert np.array_equal(adjust(before, after, 1.0, 1.0), after)
-    half = adjust(before, after, 0.5, 1.0).astype(int)
-    assert np.abs(half - (before.astype(int) + after) / 2).max() <= 1
-    brighter = adjust(before, after, 1.0, 1.5)
-    assert brighter.dtype == np.uint8 and brighter.shape == after.shape
-    assert np.abs(brighter.astype(int) - np.clip(after * 1.5, 0, 255)).max() <= 1
-    assert adjust(before, after, 1.0, 2.0).max() == 255, "a gain past white must clip, not wrap around"
-    assert np.array_equal(adjust(before, after, 0.0, 0.5), (before * 0.5).astype(np.uint8))
-
-
-def test_split_view_shows_input_left_and_output_right():
-    before = np.full((4, 100, 3), 10, np.uint8)
-    after = np.full((4, 100, 3), 200, np.uint8)
-    out = split_view(before, after, 0.3)
-    assert out.shape == before.shape and out.dtype == np.uint8
-    assert (out[:, :29] == 10).all() and (out[:, 31:] == 200).all()
-    assert (out[:, 29:31] == 220).all(), "the divider is missing"
-    assert (after == 200).all() and (before == 10).all(), "split_view changed its inputs"
-    assert (split_view(before, after, 0.0)[:, 1:] == 200).all()
-    assert (split_view(before, after, 1.0)[:, :99] == 10).all()
 
 
 # -- one channel per source ---------------------------------------------------------------------
@@ -119,7 +93,7 @@ def test_viewers_of_one_source_share_one_channel_and_one_model_run_per_frame(mak
 
 
 def test_channel_is_released_after_the_last_viewer_leaves_but_not_during_a_reload(make_broadcaster, caplog):
-    caplog.set_level(logging.INFO, logger="streamer.broadcast")
+    caplog.set_level(logging.INFO, logger="streamer.live")
     b = make_broadcaster(linger_s=1.0)
     first, second = b.subscribe("demo"), b.subscribe("demo")
     channel = first.channel
@@ -181,7 +155,7 @@ def test_switching_the_model_keeps_the_stream_and_changes_the_picture(make_broad
 
 
 def test_a_failing_source_shows_a_masked_error_and_keeps_retrying(make_broadcaster, caplog):
-    caplog.set_level(logging.INFO, logger="streamer.broadcast")
+    caplog.set_level(logging.INFO, logger="streamer.live")
     url = f"rtsp://user:secret@127.0.0.1:{free_port()}/x"  # nobody listens there
     b = make_broadcaster(open_timeout_s=0.5, retry_s=0.2)
     sub = b.subscribe(url)

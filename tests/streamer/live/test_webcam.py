@@ -9,15 +9,18 @@ import time
 import numpy as np
 import pytest
 
-from streamer.webcam import WebcamService
+from streamer.live.pool import ModelPool
+from streamer.live.webcam import WebcamService
 from tests.conftest import dark_frames
 
 
 @pytest.fixture
 def service():
-    s = WebcamService()
+    pool = ModelPool()
+    s = WebcamService(pool)
     yield s
     s.close()
+    pool.close()
 
 
 def test_a_webcam_frame_comes_back_enhanced_with_its_stats(service):

@@ -5,13 +5,19 @@ from __future__ import annotations
 import random
 import threading
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+from models import backends, catalog
 from streamer.errors import ConfigError, SourceError
+from streamer.frame import Frame
+from streamer.pipeline import Pipeline, PipelineConfig
+from streamer.sinks import Sink, SinkOptions, open_sink
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
 from streamer.sources.reconnect import ReconnectingSource
-from tests.conftest import free_port
+from tests.conftest import decode, free_port
 from tests.streamer.stream_server import running
 
 
@@ -47,17 +53,40 @@ def read_all(source) -> list:
     return frames
 
 
-def test_an_outage_that_outlasts_the_duration_ends_the_stream_on_time(ending_stream: str) -> None:
+class Indexed:
+    """The real file sink, noting the index of each frame it is given."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink, self.address, self.indices = sink, sink.address, []
+
+    def write(self, frame: Frame, rgb: np.ndarray) -> None:
+        self.indices.append(frame.index)
+        self.sink.write(frame, rgb)
+
+    def close(self, complete: bool = True) -> None:
+        self.sink.close(complete)
+
+
+def test_an_outage_that_outlasts_the_duration_ends_the_stream_on_time(ending_stream: str, tmp_path: Path) -> None:
+    """The recording's duration is the pipeline's deadline: it stops the stream while it waits out the outage."""
     policy = ReconnectPolicy(initial_delay_s=0.2, max_delay_s=0.5)
-    source = open_source(ending_stream, SourceOptions(reconnect=policy, live_duration_s=4.0))
+    source = open_source(ending_stream, SourceOptions(reconnect=policy))
     assert isinstance(source, ReconnectingSource)
+    out = tmp_path / "recording.mp4"
+    sink = Indexed(open_sink(str(out), source.info, SinkOptions()))
+    model = backends.open_backend("onnxruntime", catalog.get("zero-dce++"))
     t0 = time.monotonic()
-    frames = read_all(source)
-    elapsed = time.monotonic() - t0
-    source.close()
+    try:  # file mode: every frame the stream sent is written, so the indices show what the source delivered
+        Pipeline(source, model, sink, PipelineConfig(live=False, duration_s=4.0)).run()
+    finally:
+        elapsed = time.monotonic() - t0
+        source.close()
+        model.close()
+    frames = sink.indices
     assert 3.0 < elapsed < 6.0  # kept trying until the duration, then ended without a frame more
     assert len(frames) >= 20
-    assert [f.index for f in frames] == list(range(len(frames)))
+    assert frames == list(range(len(frames)))
+    assert len(decode(out)[0]) == len(frames)
     (outage,) = source.outages
     assert outage.attempts >= 3  # connection refused, again and again
     assert "ended" in outage.reason
