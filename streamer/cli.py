@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "to below 1 (longer memory); default 0.8 for video, off for images and the burst model")
     e.add_argument("--no-smoothing", action="store_const", const=0.0, dest="smoothing",
                    help="turn temporal smoothing off (same as --smoothing 0)")
+    e.add_argument("--night-gate", choices=("auto", "on", "off"), default="auto",
+                   help="enhance only while the scene is dark, fading in at dusk and out at dawn (the model is not "
+                        "run by day); auto (default): on for live sources, off for files")
     e.add_argument("--mode", default="auto", choices=("auto", "file", "live"),
                    help="file: never drop a frame; live: bounded latency, drop the oldest (default: by source)")
     e.add_argument("--duration", type=_positive_float, help="stop after this many seconds (live: capture time)")
@@ -195,6 +198,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         crf=args.crf, preset=args.preset, copy_audio=not args.no_audio, open_timeout_s=args.open_timeout,
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, wait_for_source=args.wait_for_source, smoothing=args.smoothing,
+        night_gate=args.night_gate,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0

@@ -15,6 +15,7 @@ from streamer.errors import ConfigError
 from streamer.sources import SourceKind, source_kind
 
 MODES = ("auto", "file", "live")
+GATE_CHOICES = ("auto", "on", "off")
 # Temporal smoothing of single-frame models on video: weight of the past in the brightness average.
 DEFAULT_SMOOTHING = SmoothingConfig().strength
 
@@ -43,6 +44,8 @@ class EnhanceConfig:
     wait_for_source: bool = False
     # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.
     smoothing: float | None = None
+    # auto: on for live sources, off for files; on; off.
+    night_gate: str = "auto"
     # Decided from ``input`` at construction (source_kind), never again further down.
     kind: SourceKind = field(init=False)
 
@@ -53,20 +56,31 @@ class EnhanceConfig:
             raise ConfigError("timeouts must be positive")
         if self.weights is not None and self.weights.suffix not in (".onnx", ".pt"):
             raise ConfigError(f"--weights takes a .onnx or .pt file, not {self.weights}")
+        if self.night_gate not in GATE_CHOICES:
+            raise ConfigError(f"--night-gate must be one of {', '.join(GATE_CHOICES)}, not {self.night_gate!r}")
         if self.smoothing is not None and not 0.0 <= self.smoothing < 1.0:
             raise ConfigError(f"--smoothing takes a strength from 0 (off) to below 1, not {self.smoothing}")
         object.__setattr__(self, "kind", source_kind(self.input))
         if self.output is None:
             object.__setattr__(self, "output", default_output(self.input, self.kind))
 
-    def smoothing_strength(self, burst: int) -> float:
-        """The temporal smoothing to run: off for burst models (they fuse frames themselves) unless
-        asked for, and by default on for video, off for images."""
+    def smoothing_strength(self, smooths: bool) -> float:
+        """The temporal smoothing to run: by default on for video and off for images, and off for
+        models it does not apply to (``smooths``: the architecture's record; the burst model fuses
+        frames itself) unless asked for."""
         if self.smoothing is not None:
             return self.smoothing
-        if burst > 1 or self.kind.still:
+        if not smooths or self.kind.still:
             return 0.0
         return DEFAULT_SMOOTHING
+
+    @property
+    def gate(self) -> bool:
+        """The night gate (enhance only while the scene is dark): on for live jobs by default (a
+        camera that runs all day), off for files, whatever ``--night-gate`` forces; never for images."""
+        if self.kind.still:
+            return False
+        return self.live if self.night_gate == "auto" else self.night_gate == "on"
 
     @property
     def live(self) -> bool:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from models import backends, catalog
+from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
@@ -58,23 +59,26 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
     """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
     weights, backend_name = resolve_weights(cfg)
-    strength = cfg.smoothing_strength(weights.burst)
-    smoothing = SmoothingConfig(strength=strength) if strength else None
-    backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
-        device=cfg.device, threads=cfg.threads, exact=cfg.exact, smoothing=smoothing))
+    strength = cfg.smoothing_strength(weights.architecture.smoothing)
     live = cfg.live
-    # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
-    sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
-                               encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
     source = open_source(cfg.input, source_options(cfg), cfg.kind)
+    backend = None
     try:
         info = source.info
+        # The night gate's fade is measured in the video's own time: it needs the frame rate.
+        backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
+            device=cfg.device, threads=cfg.threads, exact=cfg.exact,
+            smoothing=SmoothingConfig(strength=strength) if strength else None,
+            gate=GateConfig() if cfg.gate else None, frame_interval_s=1.0 / info.fps if info.fps > 0 else 1.0 / 30.0))
+        # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
+        sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
+                                   encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
         sink = open_sink(cfg.output, info, sink_options)
         log.info(
-            "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s",
+            "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s, night gate %s",
             info.description, info.width, info.height, "live" if live else "file",
             mask_credentials(cfg.output), weights.name, backend.name, backend.device,
-            f"{strength:g}" if strength else "off",
+            f"{strength:g}" if strength else "off", "on" if cfg.gate else "off",
         )
         total = info.frame_count
         if total and cfg.duration_s and not live:
@@ -90,7 +94,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
             progress.finish()
     finally:
         source.close()
-        backend.close()
+        if backend is not None:
+            backend.close()
     p50, p95 = stats.latency_percentile(50), stats.latency_percentile(95)
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""

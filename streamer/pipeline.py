@@ -23,10 +23,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.backends import Pipelined
 from streamer.buffer import BurstBuffer
 from streamer.errors import ConfigError
 from streamer.frame import Frame
@@ -38,18 +39,6 @@ if TYPE_CHECKING:
     from streamer.sinks import Sink
 
 log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class Overlapping(Protocol):
-    """A backend that uploads frame N+1 while frame N runs (TensorRT): ``submit`` a burst (copied),
-    ``fetch`` the oldest result, ``drain`` what is still in flight, oldest first; (H, W, 3) uint8 RGB."""
-
-    def submit(self, frames: np.ndarray) -> None: ...
-
-    def fetch(self) -> np.ndarray: ...
-
-    def drain(self) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -162,7 +151,7 @@ class Pipeline:
         buffer = BurstBuffer(self.backend.burst)
         # A backend with submit/fetch (TensorRT) uploads frame N+1 while frame N runs. Files only:
         # live, waiting for the next capture before handing a frame on would add a frame of latency.
-        overlapping = self.backend if not self.config.live and isinstance(self.backend, Overlapping) else None
+        overlapping = self.backend if not self.config.live and isinstance(self.backend, Pipelined) else None
         waiting: deque[Frame] = deque()
         while not self._stop.is_set():
             item = self._in.get(timeout=0.1)

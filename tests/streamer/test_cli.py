@@ -310,9 +310,9 @@ def test_enhance_smooths_flicker_of_a_video_by_default(tmp_path: Path) -> None:
 def test_smoothing_defaults_by_source_and_model() -> None:
     from streamer.config import DEFAULT_SMOOTHING, EnhanceConfig
 
-    assert EnhanceConfig(input="demo", output="o.mp4").smoothing_strength(burst=1) == DEFAULT_SMOOTHING
-    assert EnhanceConfig(input="night.jpg", output="o.jpg").smoothing_strength(burst=1) == 0.0
-    assert EnhanceConfig(input="demo", output="o.mp4").smoothing_strength(burst=6) == 0.0
-    assert EnhanceConfig(input="demo", output="o.mp4", smoothing=0.5).smoothing_strength(burst=1) == 0.5
+    assert EnhanceConfig(input="demo", output="o.mp4").smoothing_strength(smooths=True) == DEFAULT_SMOOTHING
+    assert EnhanceConfig(input="night.jpg", output="o.jpg").smoothing_strength(smooths=True) == 0.0
+    assert EnhanceConfig(input="demo", output="o.mp4").smoothing_strength(smooths=False) == 0.0
+    assert EnhanceConfig(input="demo", output="o.mp4", smoothing=0.5).smoothing_strength(smooths=True) == 0.5
     r = run_cli("enhance", "demo", "-o", "x.mp4", "--smoothing", "1.5")
     assert r.returncode == 2 and "--smoothing" in r.stderr and "Traceback" not in r.stderr

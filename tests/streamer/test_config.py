@@ -41,3 +41,13 @@ def test_bad_settings_are_config_errors() -> None:
         EnhanceConfig(input="demo", mode="fast")
     with pytest.raises(ConfigError, match="--weights"):
         EnhanceConfig(input="demo", weights=Path("model.bin"))
+
+
+def test_the_night_gate_is_on_for_live_jobs_unless_told() -> None:
+    assert EnhanceConfig(input="rtsp://cam/live").gate
+    assert not EnhanceConfig(input="demo").gate
+    assert EnhanceConfig(input="demo", night_gate="on").gate
+    assert not EnhanceConfig(input="rtsp://cam/live", night_gate="off").gate
+    assert not EnhanceConfig(input="night.jpg", night_gate="on").gate  # one picture: nothing to fade
+    with pytest.raises(ConfigError, match="--night-gate"):
+        EnhanceConfig(input="demo", night_gate="sometimes")

@@ -71,3 +71,24 @@ def test_an_output_without_a_sink_yet_is_refused_with_its_password_masked(tmp_pa
         run_enhance(EnhanceConfig(input="demo", output="rtsp://pub:hunter2@127.0.0.1:8554/out", duration_s=1.0),
                     show_progress=False)
     assert "hunter2" not in str(e.value) and "pub:***@" in str(e.value)
+
+
+def test_the_night_gate_leaves_a_day_scene_untouched_and_enhances_a_night_one(tmp_path: Path, caplog) -> None:
+    from tests.conftest import write_clip
+
+    caplog.set_level(logging.INFO, logger="streamer")
+    night = [f // 4 for f in dark_frames(20, 160, 96)]
+    day = [(f.astype(int) * 2).clip(0, 255).astype("uint8") for f in dark_frames(20, 160, 96, seed=2)]
+    for name, frames in (("night", night), ("day", day)):
+        clip = write_clip(tmp_path / f"{name}.mp4", frames, audio=False)
+        out = tmp_path / f"{name}_out.mp4"
+        run_enhance(EnhanceConfig(input=str(clip.path), output=str(out), night_gate="on", crf=0), show_progress=False)
+        got, _ = decode(out)
+        src, _ = decode(clip.path)
+        assert len(got) == 20
+        ratio = luma(got[-1]) / luma(src[-1])
+        if name == "night":
+            assert ratio > 2.0
+        else:  # passed through untouched (lossless re-encode: within rounding of the colour conversions)
+            assert abs(ratio - 1.0) < 0.02
+    assert "night gate on" in caplog.text
