@@ -93,7 +93,11 @@ def label(img, text: str, origin: tuple[int, int] = (12, 30), scale: float = 0.8
     import cv2
 
     out = img.copy()
-    cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    # The outline is the same text moved 1 px each way: a thicker stroke would not do, OpenCV widens
+    # each letter's advance by the thickness, so a thick black copy runs past the white one.
+    x, y = origin
+    for dx, dy in ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)):
+        cv2.putText(out, text, (x + dx, y + dy), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
     cv2.putText(out, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
     return out
 
