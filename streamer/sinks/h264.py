@@ -30,10 +30,25 @@ def yuv420p(rgb: np.ndarray) -> av.VideoFrame:
 
     OpenCV's converter took 0.9 ms against swscale's 7 ms (rgb24 -> yuv420p, 720p, 2-core development
     machine); luma matches swscale within one level, chroma differs only in how 2x2 blocks are
-    averaged (0.07 levels on average). ``from_numpy_buffer`` wraps the planes without a copy.
+    averaged (0.07 levels on average). ``from_numpy_buffer`` wraps the planes without a copy when the
+    height is a multiple of 4; otherwise (850 rows: a chroma plane is an odd number of rows, which
+    that wrapper cannot lay out and reads as an 848-row frame with its chroma shifted) the planes are
+    copied into a frame of the right size.
     """
+    height, width = rgb.shape[:2]
     i420 = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
-    return av.VideoFrame.from_numpy_buffer(i420, format="yuv420p")
+    if height % 4 == 0:
+        return av.VideoFrame.from_numpy_buffer(i420, format="yuv420p")
+    flat = i420.reshape(-1)
+    frame = av.VideoFrame(width, height, "yuv420p")
+    start = 0
+    for plane, (rows, cols) in zip(frame.planes, ((height, width), (height // 2, width // 2), (height // 2, width // 2)),
+                                   strict=True):
+        padded = np.zeros((rows, plane.line_size), np.uint8)
+        padded[:, :cols] = flat[start : start + rows * cols].reshape(rows, cols)
+        plane.update(padded)
+        start += rows * cols
+    return frame
 
 
 class H264Stream:

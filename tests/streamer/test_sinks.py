@@ -66,6 +66,20 @@ def test_odd_sizes_and_frames_of_another_size_are_fitted_to_the_stream(tmp_path:
     assert times == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)
 
 
+@pytest.mark.parametrize("height", [850, 360])
+def test_a_height_of_two_mod_four_keeps_its_rows_and_its_colour(height: int, tmp_path: Path) -> None:
+    # 850 rows (a portrait phone clip): each chroma plane has an odd number of rows.
+    out = tmp_path / "tall.mp4"
+    grey = np.full((height, 478, 3), 120, np.uint8)
+    sink = open_sink(str(out), info(width=478, height=height), SinkOptions(crf=0))
+    for i in range(3):
+        sink.write(Frame(grey, i, i / 30, time.monotonic_ns(), i), grey)
+    sink.close()
+    frames, _ = decode(out)
+    assert frames[0].shape == (height, 478, 3)
+    assert np.abs(frames[0].astype(int) - 120).max() <= 2  # no green band along the top, no shifted chroma
+
+
 def test_the_address_picks_the_sink(tmp_path: Path) -> None:
     video = open_sink(str(tmp_path / "a.mov"), info(), SinkOptions())
     assert isinstance(video, VideoFileSink) and video.address == str((tmp_path / "a.mov").resolve())
