@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import av
 
 from streamer.errors import SourceError
-from streamer.frame import Frame, StreamInfo
+from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sources.kind import SourceKind
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class VideoFileSource:
             duration_s=duration,
             media_path=path,
             description=str(path),
+            inputs=input_files(str(path), SourceKind.VIDEO),
         )
         if ctx.width <= 0 or ctx.height <= 0:
             raise SourceError(f"{path} has a video stream without a valid frame size; the file is damaged")
@@ -116,6 +117,11 @@ class VideoFileSource:
 
 def _reason(e: BaseException) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def input_files(spec: str, kind: SourceKind) -> InputFiles:
+    """The one file a video source reads."""
+    return InputFiles(files=(Path(spec),))
 
 
 def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> VideoFileSource:
