@@ -11,6 +11,7 @@ from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
+from streamer.counts import count
 from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
@@ -100,7 +101,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, mask_credentials(sink.address),
+    log.info("%s %s to %s in %.1f s (%.1f fps%s%s)", verb, count(stats.frames_written, "frame"), mask_credentials(sink.address),
              stats.elapsed_s, stats.fps, dropped, latency)
     return stats
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
+from streamer.counts import count
 from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, StreamInfo
 from streamer.sinks.files import check_writable
@@ -152,7 +153,7 @@ class VideoFileSink:
             return
         os.replace(self._tmp, self.path)
         if not complete:
-            log.warning("interrupted: %s holds the %d frames done so far", self._shown, self.frames)
+            log.warning("interrupted: %s holds the %s done so far", self._shown, count(self.frames, "frame"))
 
 
 def _fits(media: Path, index: int, fmt: str) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import av
 
+from streamer.counts import count
 from streamer.errors import SourceError
 from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sources.kind import SourceKind
@@ -78,7 +79,8 @@ class VideoFileSource:
                 return None
             except av.FFmpegError as e:
                 # The container itself is broken from here on (e.g. a truncated file).
-                log.warning("%s: stopped reading at a damaged spot after %d frames (%s)", self.path, self._index, _reason(e))
+                log.warning("%s: stopped reading at a damaged spot after %s (%s)", self.path, count(self._index, "frame"),
+                            _reason(e))
                 self._ended = True
                 self._pending.extend(self._flush())
                 continue
@@ -111,7 +113,7 @@ class VideoFileSource:
 
     def close(self) -> None:
         if self.damaged_packets:
-            log.warning("%s: skipped %d damaged packets", self.path, self.damaged_packets)
+            log.warning("%s: skipped %s", self.path, count(self.damaged_packets, "damaged packet"))
         self._container.close()
 
 

@@ -45,7 +45,7 @@ def test_an_image_job_writes_beside_the_input_by_default(tmp_path: Path, caplog)
     out = tmp_path / "night_enhanced.png"
     assert stats.frames_written == 1 and out.is_file()
     assert cv2.imread(str(out)).mean() > 2.0 * cv2.imread(str(image)).mean()
-    assert "temporal smoothing off" in caplog.text and f"to {out}" in caplog.text
+    assert "temporal smoothing off" in caplog.text and f"wrote 1 frame to {out}" in caplog.text
 
 
 def test_a_live_job_ends_at_its_duration_while_the_stream_is_down(tmp_path: Path, caplog) -> None:
