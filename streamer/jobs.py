@@ -15,8 +15,8 @@ from streamer.counts import count
 from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
-from streamer.sinks import SinkOptions, open_sink
-from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.sinks import SinkOptions, check_output, open_sink
+from streamer.sources import ReconnectPolicy, SourceOptions, input_files, open_source
 from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,13 @@ def source_options(cfg: EnhanceConfig) -> SourceOptions:
 
 def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
-    """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
+    """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame.
+
+    An output that is the input, or would be read back by a re-run, is refused (``SinkError``)
+    before the source is read or the model loaded; an existing output that is not the input is
+    overwritten, and the start-up line says so.
+    """
+    overwriting = check_output(cfg.output, input_files(cfg.input, cfg.kind))
     weights, backend_name = resolve_weights(cfg)
     strength = cfg.smoothing_strength(weights.architecture.smoothing)
     live = cfg.live
@@ -76,8 +82,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                                    encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
         sink = open_sink(cfg.output, info, sink_options)
         log.info(
-            "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s, night gate %s",
-            info.description, info.width, info.height, "live" if live else "file",
+            "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s, night gate %s",
+            info.description, info.width, info.height, "live" if live else "file", "overwriting " if overwriting else "",
             mask_credentials(cfg.output), weights.name, backend.name, backend.device,
             f"{strength:g}" if strength else "off", "on" if cfg.gate else "off",
         )
