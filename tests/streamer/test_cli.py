@@ -398,3 +398,9 @@ def test_an_existing_output_that_is_not_the_input_is_overwritten_and_said_so(tmp
     assert cv2.imread(str(out)).shape == (48, 64, 3)  # the enhanced picture, not the earlier bytes
     assert _sha256(img) == original
 
+
+@pytest.mark.parametrize("command", ["enhance", "serve"])
+def test_device_says_what_it_is(command: str) -> None:
+    r = run_cli(command, "--help")
+    assert r.returncode == 0
+    assert "--device {auto,cpu,cuda} where the model runs: auto" in " ".join(r.stdout.split())
