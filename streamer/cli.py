@@ -22,6 +22,8 @@ from streamer.urls import MaskingFilter, mask_credentials
 log = logging.getLogger("streamer")
 
 MODEL_CHOICES_HELP = "zero-dce, zero-dce++ (default) or burst (fuses the last 6 frames: less noise)"
+DEVICE_HELP = ("where the model runs: auto (default: an NVIDIA GPU when the backend can use one here, else the CPU), "
+               "cpu, or cuda (the GPU; an error when no backend runs on it here)")
 
 
 def _positive_float(text: str) -> float:
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", metavar="OUTPUT", help="output video (.mp4/.mkv/.mov), image, or folder")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
-    e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
     e.add_argument("--exact", action="store_true",
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the live view shows: camera index (0), rtsp:// or http:// URL, a video file (looped), or 'demo'")
     w.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     w.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
-    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     w.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     w.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=7860)

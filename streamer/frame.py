@@ -34,13 +34,29 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class InputFiles:
+    """The files a job reads, which no output may overwrite and no re-run may read back.
+
+    ``files``: every file the source reads (the video, the image, every image of a folder; none for
+    a camera, a stream or the demo). ``folder``: the folder read, for a folder of images.
+    ``names``: the file names the frames carry (images), which a folder output reuses.
+    Decided once per job by :func:`streamer.sources.input_files`.
+    """
+
+    files: tuple[Path, ...] = ()
+    folder: Path | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """What a source knows about its stream before the first frame.
 
     ``live`` sources (cameras, network streams) run in live mode by default: bounded latency,
     oldest frames dropped when behind. ``names`` are per-frame file names for image sources;
     ``media_path`` is the file other streams (audio) can be copied from. ``kind`` is the decided
-    kind of the source (:func:`streamer.sources.source_kind`).
+    kind of the source (:func:`streamer.sources.source_kind`); ``inputs`` the files it reads, which
+    every output opened for this stream is checked against (:func:`streamer.sinks.open_sink`).
     """
 
     kind: SourceKind
@@ -54,3 +70,4 @@ class StreamInfo:
     names: tuple[str, ...] = ()
     media_path: Path | None = None
     description: str = ""
+    inputs: InputFiles = InputFiles()

@@ -11,11 +11,12 @@ from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
+from streamer.counts import count
 from streamer.errors import ConfigError
 from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
-from streamer.sinks import SinkOptions, open_sink
-from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.sinks import SinkOptions, check_output, open_sink
+from streamer.sources import ReconnectPolicy, SourceOptions, input_files, open_source
 from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,13 @@ def source_options(cfg: EnhanceConfig) -> SourceOptions:
 
 def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                 on_progress: Callable[[int, int | None], None] | None = None) -> RunStats:
-    """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame."""
+    """Run one job; ``on_progress(frames_done, total_or_None)`` is called after each written frame.
+
+    An output that is the input, or would be read back by a re-run, is refused (``SinkError``)
+    before the source is read or the model loaded; an existing output that is not the input is
+    overwritten, and the start-up line says so.
+    """
+    overwriting = check_output(cfg.output, input_files(cfg.input, cfg.kind))
     weights, backend_name = resolve_weights(cfg)
     strength = cfg.smoothing_strength(weights.architecture.smoothing)
     live = cfg.live
@@ -75,8 +82,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
                                    encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
         sink = open_sink(cfg.output, info, sink_options)
         log.info(
-            "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s, night gate %s",
-            info.description, info.width, info.height, "live" if live else "file",
+            "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s, night gate %s",
+            info.description, info.width, info.height, "live" if live else "file", "overwriting " if overwriting else "",
             mask_credentials(cfg.output), weights.name, backend.name, backend.device,
             f"{strength:g}" if strength else "off", "on" if cfg.gate else "off",
         )
@@ -100,7 +107,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     latency = f", added latency p50 {p50:.0f} ms / p95 {p95:.0f} ms" if live and p50 is not None else ""
     dropped = f", {stats.dropped} dropped to keep up" if live else ""
     verb = "interrupted after" if stats.interrupted else "wrote"
-    log.info("%s %d frames to %s in %.1f s (%.1f fps%s%s)", verb, stats.frames_written, mask_credentials(sink.address),
+    log.info("%s %s to %s in %.1f s (%.1f fps%s%s)", verb, count(stats.frames_written, "frame"), mask_credentials(sink.address),
              stats.elapsed_s, stats.fps, dropped, latency)
     return stats
 

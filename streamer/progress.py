@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+from streamer.counts import count
+
 
 def _clock(seconds: float) -> str:
     s = int(max(seconds, 0))
@@ -33,7 +35,7 @@ class Progress:
             bar = "#" * int(frac * 24) + "." * (24 - int(frac * 24))
             eta = (self.total - done) / fps if fps > 0 else 0.0
             return f"[{bar}] {frac:4.0%}  {done}/{self.total}  {fps:5.1f} fps  ETA {_clock(eta)}{extra}"
-        return f"{done} frames  {fps:5.1f} fps  {_clock(elapsed)}{extra}"
+        return f"{count(done, 'frame')}  {fps:5.1f} fps  {_clock(elapsed)}{extra}"
 
     def update(self, done: int, dropped: int = 0) -> None:
         now = time.monotonic()

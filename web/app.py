@@ -32,6 +32,7 @@ import numpy as np
 
 from models import catalog
 from streamer.config import EnhanceConfig
+from streamer.counts import count
 from streamer.errors import StreamerError
 from streamer.jobs import run_enhance
 from streamer.live.adjust import adjust, split_view
@@ -266,7 +267,8 @@ class Page:
             stats = run_enhance(cfg, show_progress=False, on_progress=report)
         except StreamerError as e:
             raise gr.Error(mask_credentials(str(e))) from e
-        return str(out), str(out), f"{stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} fps), audio kept"
+        done = f"{count(stats.frames_written, 'frame')} in {stats.elapsed_s:.1f} s ({stats.fps:.1f} fps), audio kept"
+        return str(out), str(out), done
 
     def forget(self, request: gr.Request) -> None:
         session = request.session_hash or "anonymous"

@@ -4,7 +4,14 @@
 table of (which addresses, which module opens them): a video suffix gives
 :class:`~streamer.sinks.video_file.VideoFileSink`, an image suffix an image, an address without a
 suffix a folder; ``rtsp://`` and ``-``/``pipe:`` are recognised and refused until their sinks
-exist. A new output is one module with an ``open_address`` function plus one entry there.
+exist. A new output is one module with ``check_address`` and ``open_address`` functions plus one
+entry there.
+
+No output may destroy its input or be read back by it: :func:`check_output` asks the output's
+module (``check_address(address, inputs)``, which for files goes to
+:func:`streamer.sinks.files.check_not_input`) before a job reads its source or loads its model,
+and :func:`open_sink` asks again with the files the opened source reads (``info.inputs``), so no
+sink opened for a stream can skip it.
 
 Every sink takes ``write(frame, rgb)`` (the source frame for its timestamp and index, and the
 enhanced (H, W, 3) uint8 RGB picture) and ``close(complete)``; its ``address`` says where it
@@ -18,13 +25,14 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
 
 from models.imagefiles import IMAGE_SUFFIXES
 from streamer.errors import ConfigError
-from streamer.frame import Frame, StreamInfo
+from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.urls import is_url, mask_credentials
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v"})
@@ -66,8 +74,9 @@ def _suffix(address: str) -> str:
 @dataclass(frozen=True)
 class SinkEntry:
     """One kind of output: the addresses it takes, and the module that opens them (imported when
-    chosen; its ``open_address(address, info, options)`` returns the sink), or ``None`` for an output
-    that is recognised but not supported yet."""
+    chosen; its ``check_address(address, inputs)`` refuses an address that would destroy or re-read
+    the input and says whether it overwrites something, its ``open_address(address, info, options)``
+    returns the sink), or ``None`` for an output that is recognised but not supported yet."""
 
     name: str
     matches: Callable[[str], bool]
@@ -84,8 +93,8 @@ SINKS: tuple[SinkEntry, ...] = (
 )
 
 
-def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
-    """Open the output at ``address`` for the stream ``info`` describes (see :data:`SINKS`)."""
+def _module(address: str) -> ModuleType:
+    """The module of the first :data:`SINKS` entry that takes ``address``."""
     for entry in SINKS:
         if entry.matches(address):
             break
@@ -95,4 +104,19 @@ def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions
     if entry.module is None:
         raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported yet; "
                           "write a video file, an image or a folder")
-    return importlib.import_module(entry.module).open_address(address, info, options)
+    return importlib.import_module(entry.module)
+
+
+def check_output(address: str, inputs: InputFiles) -> bool:
+    """``SinkError`` when writing ``address`` would destroy the input (``inputs``: the files the job
+    reads) or be read back by a re-run; ``ConfigError`` for an address no sink takes. Whether the
+    output exists already and is overwritten."""
+    return _module(address).check_address(address, inputs)
+
+
+def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
+    """Open the output at ``address`` for the stream ``info`` describes (see :data:`SINKS`), once
+    :func:`check_output` has passed it against the files that stream is read from."""
+    module = _module(address)
+    module.check_address(address, info.inputs)
+    return module.open_address(address, info, options)

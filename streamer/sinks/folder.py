@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from streamer.errors import SinkError
-from streamer.frame import Frame, StreamInfo
-from streamer.sinks.files import check_writable
+from streamer.frame import Frame, InputFiles, StreamInfo
+from streamer.sinks.files import check_not_input, check_writable, overwrites
 from streamer.sinks.image import write_image
 from streamer.urls import mask_credentials
 
@@ -38,6 +38,14 @@ class FolderSink:
 
     def close(self, complete: bool = True) -> None:
         pass
+
+
+def check_address(address: str, inputs: InputFiles) -> bool:
+    """Refuse the input folder, a folder inside it, and a folder where an image would land on an
+    input file (frames keep their input's names); whether the folder already holds files."""
+    folder = Path(address)
+    check_not_input(folder, tuple(folder / name for name in inputs.names), inputs)
+    return overwrites(folder)
 
 
 def open_address(address: str, info: StreamInfo, options: SinkOptions) -> FolderSink:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from streamer.errors import ConfigError, SinkError
-from streamer.frame import Frame, StreamInfo
-from streamer.sinks.files import check_writable
+from streamer.frame import Frame, InputFiles, StreamInfo
+from streamer.sinks.files import check_not_input, check_writable, overwrites
 from streamer.sources.kind import SourceKind
 from streamer.urls import mask_credentials
 
@@ -43,6 +43,13 @@ class ImageSink:
 
     def close(self, complete: bool = True) -> None:
         pass
+
+
+def check_address(address: str, inputs: InputFiles) -> bool:
+    """Refuse an image that is one of the input's files; whether it exists already (it is overwritten)."""
+    path = Path(address)
+    check_not_input(path, (), inputs)
+    return overwrites(path)
 
 
 def open_address(address: str, info: StreamInfo, options: SinkOptions) -> ImageSink:

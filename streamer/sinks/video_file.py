@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
+from streamer.counts import count
 from streamer.errors import ConfigError, SinkError
-from streamer.frame import Frame, StreamInfo
-from streamer.sinks.files import check_writable
+from streamer.frame import Frame, InputFiles, StreamInfo
+from streamer.sinks.files import check_not_input, check_writable, overwrites
 from streamer.sinks.h264 import H264Stream
 from streamer.urls import mask_credentials
 
@@ -152,7 +153,7 @@ class VideoFileSink:
             return
         os.replace(self._tmp, self.path)
         if not complete:
-            log.warning("interrupted: %s holds the %d frames done so far", self._shown, self.frames)
+            log.warning("interrupted: %s holds the %s done so far", self._shown, count(self.frames, "frame"))
 
 
 def _fits(media: Path, index: int, fmt: str) -> bool:
@@ -175,6 +176,14 @@ def _fits(media: Path, index: int, fmt: str) -> bool:
             return True
         except (av.FFmpegError, ValueError, TypeError, NotImplementedError):
             return False
+
+
+def check_address(address: str, inputs: InputFiles) -> bool:
+    """Refuse a file that is one of the input's files, or whose temporary ``NAME.partial.SUFFIX``
+    is; whether the file exists already (it is replaced when the job is done)."""
+    path = Path(address)
+    check_not_input(path, (partial_path(path),), inputs)
+    return overwrites(path)
 
 
 def open_address(address: str, info: StreamInfo, options: SinkOptions) -> VideoFileSink:

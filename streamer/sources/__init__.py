@@ -6,7 +6,8 @@ with one line that says what and what to do.
 
 The kind of a spec is decided once (:func:`source_kind`, usually by the job's config) and picks
 the source's module from :data:`SOURCES`: a new source is one module with an ``open_spec``
-function plus one entry there.
+function plus one entry there; a source read from the file system (:attr:`SourceKind.on_disk`)
+also has ``input_files``, the files it reads (:func:`input_files`), which no output may overwrite.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from streamer.errors import SourceError
-from streamer.frame import Frame, StreamInfo
+from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sources.kind import SourceKind, source_kind
 from streamer.sources.reconnect import ReconnectPolicy
 from streamer.urls import mask_credentials
 
-__all__ = ["SOURCES", "ReconnectPolicy", "Source", "SourceKind", "SourceOptions", "Stoppable", "open_source",
-           "source_kind"]
+__all__ = ["SOURCES", "ReconnectPolicy", "Source", "SourceKind", "SourceOptions", "Stoppable", "input_files",
+           "open_source", "source_kind"]
 
 
 class Source(Protocol):
@@ -74,3 +75,11 @@ def open_source(spec: str, options: SourceOptions = SourceOptions(), kind: Sourc
     if kind.on_disk and not Path(spec).exists():
         raise SourceError(f"input not found: {mask_credentials(spec)} (check the path, or use 'demo' for the built-in scene)")
     return importlib.import_module(SOURCES[kind]).open_spec(spec, kind, options)
+
+
+def input_files(spec: str, kind: SourceKind) -> InputFiles:
+    """The files the source ``spec`` names reads, without opening it (none for a camera, a stream
+    or the demo); the source's ``info.inputs`` says the same once it is open."""
+    if not kind.on_disk:
+        return InputFiles()
+    return importlib.import_module(SOURCES[kind]).input_files(spec, kind)

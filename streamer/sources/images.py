@@ -12,7 +12,7 @@ import numpy as np
 
 from models.imagefiles import IMAGE_SUFFIXES, numeric_key
 from streamer.errors import SourceError
-from streamer.frame import Frame, StreamInfo
+from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sources.kind import SourceKind
 
 if TYPE_CHECKING:
@@ -27,6 +27,19 @@ def read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def input_files(spec: str, kind: SourceKind) -> InputFiles:
+    """The image ``spec`` names, or every image of the folder ``spec`` (:attr:`SourceKind.IMAGES`)
+    in numeric order: the frames, in the order they are read."""
+    path = Path(spec)
+    if kind is not SourceKind.IMAGES:
+        return InputFiles(files=(path,), names=(path.name,))
+    try:
+        files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=numeric_key)
+    except OSError as e:
+        raise SourceError(f"cannot read folder {path}: {e.strerror}") from e
+    return InputFiles(files=tuple(files), folder=path, names=tuple(p.name for p in files))
+
+
 class ImageSource:
     """Images as a non-live stream at a nominal 1 fps; ``info.names`` keeps the file names.
 
@@ -35,12 +48,10 @@ class ImageSource:
     """
 
     def __init__(self, path: Path, kind: SourceKind) -> None:
-        if kind is SourceKind.IMAGES:
-            files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=numeric_key)
-            if not files:
-                raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-        else:
-            files = [path]
+        inputs = input_files(str(path), kind)
+        files = inputs.files
+        if not files:
+            raise SourceError(f"no images in folder {path} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         self._files = files
         first = read_image(files[0])
         self._first: np.ndarray | None = first
@@ -53,8 +64,9 @@ class ImageSource:
             time_base=Fraction(1),
             live=False,
             frame_count=len(files),
-            names=tuple(p.name for p in files),
+            names=inputs.names,
             description=str(path),
+            inputs=inputs,
         )
 
     def read(self) -> Frame | None:

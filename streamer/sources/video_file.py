@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import av
 
+from streamer.counts import count
 from streamer.errors import SourceError
-from streamer.frame import Frame, StreamInfo
+from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sources.kind import SourceKind
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class VideoFileSource:
             duration_s=duration,
             media_path=path,
             description=str(path),
+            inputs=input_files(str(path), SourceKind.VIDEO),
         )
         if ctx.width <= 0 or ctx.height <= 0:
             raise SourceError(f"{path} has a video stream without a valid frame size; the file is damaged")
@@ -77,7 +79,8 @@ class VideoFileSource:
                 return None
             except av.FFmpegError as e:
                 # The container itself is broken from here on (e.g. a truncated file).
-                log.warning("%s: stopped reading at a damaged spot after %d frames (%s)", self.path, self._index, _reason(e))
+                log.warning("%s: stopped reading at a damaged spot after %s (%s)", self.path, count(self._index, "frame"),
+                            _reason(e))
                 self._ended = True
                 self._pending.extend(self._flush())
                 continue
@@ -110,12 +113,17 @@ class VideoFileSource:
 
     def close(self) -> None:
         if self.damaged_packets:
-            log.warning("%s: skipped %d damaged packets", self.path, self.damaged_packets)
+            log.warning("%s: skipped %s", self.path, count(self.damaged_packets, "damaged packet"))
         self._container.close()
 
 
 def _reason(e: BaseException) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def input_files(spec: str, kind: SourceKind) -> InputFiles:
+    """The one file a video source reads."""
+    return InputFiles(files=(Path(spec),))
 
 
 def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> VideoFileSource:

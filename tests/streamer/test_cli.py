@@ -316,3 +316,91 @@ def test_smoothing_defaults_by_source_and_model() -> None:
     assert EnhanceConfig(input="demo", output="o.mp4", smoothing=0.5).smoothing_strength(smooths=True) == 0.5
     r = run_cli("enhance", "demo", "-o", "x.mp4", "--smoothing", "1.5")
     assert r.returncode == 2 and "--smoothing" in r.stderr and "Traceback" not in r.stderr
+
+
+# -- never destroy the footage: an output that is the input is refused ---------------------------
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(root: Path) -> dict[str, str]:
+    """Every file under ``root`` with its sha256 (symlinks as their target)."""
+    import os
+
+    return {str(p.relative_to(root)): (f"-> {os.readlink(p)}" if p.is_symlink() else _sha256(p))
+            for p in sorted(root.rglob("*")) if p.is_symlink() or p.is_file()}
+
+
+@pytest.mark.parametrize("output", ["cam.mp4", "./cam.mp4", "sub/../cam.mp4", "link.mp4", "hard.mp4",
+                                    "dir-link/cam.mp4"])
+def test_an_output_that_is_the_input_is_refused_before_any_work(output: str, tmp_path: Path) -> None:
+    import os
+
+    clip = write_clip(tmp_path / "cam.mp4", dark_frames(4, 64, 48), audio=False).path
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.mp4").symlink_to(clip)
+    os.link(clip, tmp_path / "hard.mp4")
+    (tmp_path / "dir-link").symlink_to(tmp_path, target_is_directory=True)
+    before = _files(tmp_path)
+    r = run_cli("enhance", "cam.mp4", "-o", output, cwd=tmp_path)
+    line = one_line_error(r)
+    assert r.returncode == 4
+    shown = Path(output)  # as the user wrote it, less a leading ./ or a trailing /
+    assert f"output {shown} is the input cam.mp4: writing it would destroy the input; choose another output" in line
+    assert _files(tmp_path) == before  # the input's bytes, and no output or cam.partial.mp4 made
+
+
+def test_an_output_whose_temporary_file_is_the_input_is_refused(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "cam.partial.mp4", dark_frames(4, 64, 48), audio=False).path
+    before = _files(tmp_path)
+    r = run_cli("enhance", str(clip), "-o", str(tmp_path / "cam.mp4"))
+    assert r.returncode == 4
+    assert "would write" in one_line_error(r) and "over the input" in r.stderr
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(("output", "says"), [
+    ("night", "is the input folder night: it would overwrite the input images; choose another folder"),
+    ("night/", "is the input folder night"),
+    ("alias", "is the input folder night"),
+    ("night/enhanced", "is inside the input folder night: a re-run would read the outputs as inputs"),
+    ("alias/enhanced", "is inside the input folder night"),
+])
+def test_a_folder_job_never_writes_into_its_input_folder(output: str, says: str, tmp_path: Path) -> None:
+    night = tmp_path / "night"
+    night.mkdir()
+    for name, rgb in zip(("1.png", "2.jpg"), dark_frames(2, 64, 48), strict=True):
+        cv2.imwrite(str(night / name), rgb)
+    (tmp_path / "alias").symlink_to(night, target_is_directory=True)
+    before = _files(tmp_path)
+    r = run_cli("enhance", "night", "-o", output, cwd=tmp_path)
+    assert r.returncode == 4
+    assert says in one_line_error(r)
+    assert _files(tmp_path) == before
+
+
+def test_an_existing_output_that_is_not_the_input_is_overwritten_and_said_so(tmp_path: Path) -> None:
+    img = tmp_path / "night.png"
+    cv2.imwrite(str(img), cv2.cvtColor(dark_frames(1, 64, 48)[0], cv2.COLOR_RGB2BGR))
+    original = _sha256(img)
+    out = tmp_path / "bright.png"
+    r = run_cli("enhance", str(img), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "overwriting" not in r.stderr and "wrote 1 frame to" in r.stderr
+    out.write_bytes(b"an earlier result")
+    r = run_cli("enhance", str(img), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f"-> overwriting {out} with" in r.stderr
+    assert cv2.imread(str(out)).shape == (48, 64, 3)  # the enhanced picture, not the earlier bytes
+    assert _sha256(img) == original
+
+
+@pytest.mark.parametrize("command", ["enhance", "serve"])
+def test_device_says_what_it_is(command: str) -> None:
+    r = run_cli(command, "--help")
+    assert r.returncode == 0
+    assert "--device {auto,cpu,cuda} where the model runs: auto" in " ".join(r.stdout.split())

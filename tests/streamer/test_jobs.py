@@ -45,7 +45,7 @@ def test_an_image_job_writes_beside_the_input_by_default(tmp_path: Path, caplog)
     out = tmp_path / "night_enhanced.png"
     assert stats.frames_written == 1 and out.is_file()
     assert cv2.imread(str(out)).mean() > 2.0 * cv2.imread(str(image)).mean()
-    assert "temporal smoothing off" in caplog.text and f"to {out}" in caplog.text
+    assert "temporal smoothing off" in caplog.text and f"wrote 1 frame to {out}" in caplog.text
 
 
 def test_a_live_job_ends_at_its_duration_while_the_stream_is_down(tmp_path: Path, caplog) -> None:
@@ -92,3 +92,24 @@ def test_the_night_gate_leaves_a_day_scene_untouched_and_enhances_a_night_one(tm
         else:  # passed through untouched (lossless re-encode: within rounding of the colour conversions)
             assert abs(ratio - 1.0) < 0.02
     assert "night gate on" in caplog.text
+
+
+def test_an_output_that_is_the_input_is_refused_before_the_source_or_the_model_is_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from streamer import jobs
+    from streamer.errors import SinkError
+    from tests.conftest import write_clip
+
+    def never(*args, **kwargs):
+        raise AssertionError("work started before the output was checked")
+
+    monkeypatch.setattr(jobs, "open_source", never)
+    monkeypatch.setattr(jobs.backends, "open_backend", never)
+    clip = write_clip(tmp_path / "cam.mp4", dark_frames(2, 64, 48), audio=False).path
+    original = hashlib.sha256(clip.read_bytes()).hexdigest()
+    with pytest.raises(SinkError, match="is the input"):
+        run_enhance(EnhanceConfig(input=str(clip), output=str(clip)), show_progress=False)
+    assert hashlib.sha256(clip.read_bytes()).hexdigest() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.mp4"]
