@@ -7,6 +7,7 @@ the temporal smoothing. Code further down takes them from the config.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,9 @@ def default_output(spec: str, kind: SourceKind) -> str:
         return "demo_enhanced.mp4"
     if kind.live:
         return "capture_enhanced.mp4"
-    p = Path(spec)
+    p = Path(os.path.normpath(spec))
+    if p.name in ("", ".", ".."):  # '.' or 'a/..': a folder has a name only once made absolute
+        p = Path(os.path.abspath(spec))
     if kind is SourceKind.IMAGES:
         return str(p.with_name(p.name + "_enhanced"))
     if kind is SourceKind.IMAGE:

@@ -51,3 +51,11 @@ def test_the_night_gate_is_on_for_live_jobs_unless_told() -> None:
     assert not EnhanceConfig(input="night.jpg", night_gate="on").gate  # one picture: nothing to fade
     with pytest.raises(ConfigError, match="--night-gate"):
         EnhanceConfig(input="demo", night_gate="sometimes")
+
+
+def test_the_current_folder_as_input_gets_a_sibling_output(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "night"
+    (folder / "sub").mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    assert EnhanceConfig(input=".").output == str(tmp_path / "night_enhanced")
+    assert EnhanceConfig(input="sub/..").output == str(tmp_path / "night_enhanced")
