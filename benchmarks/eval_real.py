@@ -345,7 +345,7 @@ def run_model(model: str, clip_path: Path, out: Path, duration_s: float | None) 
     """The real ``streamer enhance CLIP -o OUT --model MODEL --duration ...``; returns its fps."""
     from streamer.jobs import run_enhance
 
-    cfg = EnhanceConfig(input=str(clip_path), output=out, model=model, duration_s=duration_s)
+    cfg = EnhanceConfig(input=str(clip_path), output=str(out), model=model, duration_s=duration_s)
     return run_enhance(cfg, show_progress=False).fps
 
 
@@ -363,7 +363,7 @@ def run_plain_gain(clip_path: Path, out: Path, duration_s: float | None, k: floa
 
     source = VideoFileSource(clip_path)
     try:
-        sink = open_sink(out, source.info, SinkOptions(crf=CRF, preset=PRESET))
+        sink = open_sink(str(out), source.info, SinkOptions(crf=CRF, preset=PRESET))
         stats = Pipeline(source, Gain(), sink, PipelineConfig(live=False, duration_s=duration_s)).run()
     finally:
         source.close()
