@@ -84,8 +84,9 @@ SINKS: tuple[SinkEntry, ...] = (
 )
 
 
-def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
-    """Open the output at ``address`` for the stream ``info`` describes (see :data:`SINKS`)."""
+def sink_entry(address: str) -> SinkEntry:
+    """The :data:`SINKS` entry that opens ``address``; ``ConfigError`` for an output no sink takes (yet),
+    so a camera list can be checked before anything is opened."""
     for entry in SINKS:
         if entry.matches(address):
             break
@@ -95,4 +96,9 @@ def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions
     if entry.module is None:
         raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported yet; "
                           "write a video file, an image or a folder")
-    return importlib.import_module(entry.module).open_address(address, info, options)
+    return entry
+
+
+def open_sink(address: str, info: StreamInfo, options: SinkOptions = SinkOptions()) -> Sink:
+    """Open the output at ``address`` for the stream ``info`` describes (see :data:`SINKS`)."""
+    return importlib.import_module(sink_entry(address).module).open_address(address, info, options)
