@@ -352,9 +352,8 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, wo
                         api_visibility="private")
         for tab in (cam_tab, file_tab):
             tab.select(page.stop_live, None, None, show_progress="hidden", api_visibility="private")
-        camera.change(page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None,
-                      api_visibility="private")
-        camera.change(page.camera_model, camera, model, show_progress="hidden", api_visibility="private")
+        camera.change(page.camera_model, camera, model, show_progress="hidden", api_visibility="private").then(
+            page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None, api_visibility="private")
         model.change(page.set_model, [model, camera], stats, show_progress="hidden", api_visibility="private")
         for control in (strength, exposure):
             control.change(page.set_adjust, [strength, exposure], None, show_progress="hidden", api_visibility="private")

@@ -55,7 +55,7 @@ class Broadcaster:
             sub = Subscription(channel, self._unsubscribe)
             channel.subscribers.add(id(sub))
             self._subs[id(sub)] = sub
-            log.info("live: %d watching %s", len(channel.subscribers), channel.shown)
+            log.info("live: %d watching %s", len(channel.subscribers), channel.name)
             return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
