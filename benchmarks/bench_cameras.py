@@ -12,7 +12,9 @@ Three ways to run N cameras, one after the other for each N and size:
 - ``1 process``: one :class:`~streamer.live.pool.ModelPool`, the model loaded once, the curve estimator's
   calls batched across cameras (``streamer run`` / ``streamer serve`` with several cameras);
 - ``1 process, unbatched``: the same, but each camera calls the estimator itself;
-- ``N processes``: N copies of this script (``--worker``), one camera each, started together.
+- ``N processes``: N copies of this script (``--worker``), one camera each: each loads its model and renders
+  its frames, says it is ready, and all start pacing at one moment the parent gives once every worker is
+  ready (so their measured windows overlap, however long the loading takes on a busy machine).
 
 Per camera, after a warm-up: frames handed on per second, p95 added latency (capture -> handed to the
 sink), frames dropped to keep up; per run, the CPU time per frame (user + system, all threads or all
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,18 +99,19 @@ def measure(sink: Handed, fps: float, seconds: float) -> dict:
 
 
 def run_cameras(n: int, fps: float, seconds: float, model: str, batched: bool, frames: list[np.ndarray],
-                start_at: float | None = None, phase_s: float = 0.0) -> dict:
+                ready: Callable[[], float] | None = None, phase_s: float = 0.0) -> dict:
     """N paced cameras in this process on one pool; per-camera numbers, CPU per frame, batching counts.
-    ``start_at`` (wall clock): when to start, after loading; ``phase_s``: this process's cameras start that late."""
+    ``ready()``, once loaded, returns when to start (wall clock); ``phase_s``: this process's cameras start that late."""
     pool = ModelPool(batch_window_s=0.003 if batched else None)
     pool.get(model)
     streams = [pool.stream(model, camera_layers(model, fps)) for _ in range(n)]
     sinks = [Handed() for _ in range(n)]
     total_s = WARMUP_S + seconds
     late_s = 0.0
-    if start_at is not None:
+    if ready is not None:
+        start_at = ready()
         time.sleep(max(0.0, start_at - time.time()))
-        late_s = max(0.0, time.time() - start_at - 0.05)
+        late_s = max(0.0, time.time() - start_at)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.monotonic()
 
@@ -137,13 +141,20 @@ def run_cameras(n: int, fps: float, seconds: float, model: str, batched: bool, f
 
 
 def run_processes(n: int, size: str, fps: float, seconds: float, model: str) -> dict:
-    """N workers, one camera each, started together (each loads its own model first)."""
-    start_at = time.time() + 8.0 + 2.0 * n  # time for N interpreters to import and load the model
+    """N workers, one camera each, started together once every one has loaded its model and frames."""
     cmd = [sys.executable, __file__, "--worker", "--sizes", size, "--fps", str(fps), "--seconds", str(seconds),
-           "--model", model, "--start-at", str(start_at)]
-    load = os.getloadavg()[0]
+           "--model", model]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    procs = [subprocess.Popen([*cmd, "--phase", str(i / n / fps)], stdout=subprocess.PIPE, text=True) for i in range(n)]
+    procs = [subprocess.Popen([*cmd, "--phase", str(i / n / fps)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for i in range(n)]
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise SystemExit("a worker failed to start")
+    load = os.getloadavg()[0]
+    start_at = time.time() + 0.5
+    for p in procs:
+        p.stdin.write(f"{start_at}\n")
+        p.stdin.flush()
     outs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = sum(o["cpu_s"] for o in outs)  # the workers' own, from the moment they started pacing
@@ -155,7 +166,12 @@ def run_processes(n: int, size: str, fps: float, seconds: float, model: str) -> 
 
 def worker(args: argparse.Namespace) -> None:
     frames = frames_for(args.sizes[0])
-    print(json.dumps(run_cameras(1, args.fps, args.seconds, args.model, True, frames, args.start_at, args.phase)))
+
+    def ready() -> float:
+        print("ready", flush=True)
+        return float(sys.stdin.readline())
+
+    print(json.dumps(run_cameras(1, args.fps, args.seconds, args.model, True, frames, ready, args.phase)))
 
 
 def summarise(mode: str, n: int, size: str, fps: float, r: dict) -> list[object]:
@@ -181,7 +197,6 @@ def main() -> None:
     ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     ap.add_argument("--name", default="bench_cameras")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--phase", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
