@@ -235,7 +235,7 @@ class Channel:
                         self._frame_interval_s = 1.0 / source.info.fps
                     self._open_output(source)
                     if self.error is not None:
-                        log.info("live: %s is up again", self.name)
+                        log.info("%s is up again", f"camera {self.name}" if self.camera is not None else self.shown)
                         self.error = None
                     self.sink.new_source()
                     frames = self.sink.frames
@@ -290,10 +290,11 @@ class Channel:
         first = self.error is None
         self.error = mask_credentials(message) + f"; retrying in {wait_s:.1f} s"
         self.restarts += 1
+        who = f"camera {self.name}" if self.camera is not None else "live"
         if self.camera is None or first:
-            log.warning("live: %s", self.error)
+            log.warning("%s: %s", who, self.error)
         else:  # a camera that stays down is said once, not at every attempt
-            log.debug("live: %s", self.error)
+            log.debug("%s: %s", who, self.error)
         self.sink.wake()
         self._stop.wait(wait_s)
 
