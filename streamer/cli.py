@@ -1,4 +1,4 @@
-"""The ``streamer`` command: enhance, models, train, export.
+"""The ``streamer`` command: enhance, serve, run, models, train, export.
 
 Only this module configures logging, and only it turns our errors into one line on stderr
 and an exit code; nothing heavy is imported before a subcommand needs it, so ``--help`` is
@@ -83,13 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--wait-for-source", action="store_true",
                    help="live streams: keep retrying a stream that cannot be opened at start (default: fail)")
 
-    w = sub.add_parser("serve", help="a live web page: before/after of a source, your webcam, video upload")
-    w.add_argument("--source", default="demo",
-                   help="what the live view shows: camera index (0), rtsp:// or http:// URL, a video file (looped), or 'demo'")
-    w.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
-    w.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
-    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
-    w.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
+    w = sub.add_parser("serve", help="a live web page: before/after of a source or of several cameras, your webcam, "
+                                     "video upload")
+    w.add_argument("--source", action="append", metavar="SPEC | NAME=SPEC",
+                   help="what the live view shows: camera index (0), rtsp:// or http:// URL, a video file (looped), or "
+                        "'demo' (the default); repeat as NAME=SPEC for several cameras in one process, each running "
+                        "whether watched or not, sharing one loaded model")
+    w.add_argument("--cameras", "--config", type=Path, metavar="FILE",
+                   help="a TOML camera list ([[camera]] with name, source, output, model, night_gate, ...): show these "
+                        "cameras and record each into its output")
+    w.add_argument("--model", help=f"{MODEL_CHOICES_HELP}; with --cameras, each camera's own")
+    w.add_argument("--backend", help="auto (default: fastest available), onnxruntime, torch or tensorrt")
+    w.add_argument("--device", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    w.add_argument("--threads", type=int, help="inference threads (0, the default: automatic)")
     w.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=7860)
     w.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed to listen beyond loopback)")
@@ -99,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--read-timeout", type=_positive_float, default=5.0, help="seconds to wait for stream data")
     w.add_argument("--stamp-frames", action="store_true",
                    help="draw the capture time into each enhanced frame's corner (for benchmarks/bench_web.py)")
+
+    r = sub.add_parser("run", help="run the cameras of a TOML camera list into their outputs, without a page")
+    r.add_argument("cameras", type=Path, metavar="CAMERAS.toml",
+                   help="[[camera]] tables: name, source, output (required here), model, night_gate, ...")
+    r.add_argument("--duration", type=_positive_float, help="stop after this many seconds (default: until Ctrl-C)")
 
     sub.add_parser("models", help="list models and the backends available here")
 
@@ -206,14 +217,36 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     return 130 if stats.interrupted else 0
 
 
+def _serve_cameras(args: argparse.Namespace):
+    """The cameras of ``--cameras FILE`` or of ``--source NAME=SPEC`` flags, or ``None`` for one bare source."""
+    from streamer.camera_config import cameras_from_sources, load_cameras
+
+    if args.cameras is None:
+        return cameras_from_sources(args.source or ["demo"], model=args.model or "zero-dce++",
+                                    backend=args.backend or "auto", device=args.device or "auto",
+                                    threads=args.threads or 0, open_timeout_s=args.open_timeout,
+                                    read_timeout_s=args.read_timeout)
+    if args.source:
+        raise ConfigError("give the cameras either in --cameras FILE or as --source NAME=SPEC flags, not both")
+    for flag in ("model", "backend", "device", "threads"):
+        if getattr(args, flag) is not None:
+            raise ConfigError(f"--cameras FILE sets the {flag} (at its top or per camera): drop --{flag}")
+    return load_cameras(args.cameras)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from streamer.serve import ServeConfig, parse_auth
 
+    cameras = _serve_cameras(args)
+    shared = dict(model=args.model or "zero-dce++", backend=args.backend or "auto", device=args.device or "auto",
+                  threads=args.threads or 0, open_timeout_s=args.open_timeout, read_timeout_s=args.read_timeout)
+    if cameras is not None:  # the page's webcam and upload run on the cameras' backend, with the first camera's model
+        shared = dict(model=cameras.cameras[0].model, backend=cameras.backend, device=cameras.device,
+                      threads=cameras.threads, open_timeout_s=cameras.open_timeout_s, read_timeout_s=cameras.read_timeout_s)
     cfg = ServeConfig(
-        source=args.source, model=args.model, backend=args.backend, device=args.device, threads=args.threads,
+        source=(args.source or ["demo"])[0] if cameras is None else "demo", **shared, cameras=cameras,
         host=args.host, port=args.port, auth=parse_auth(args.auth) if args.auth else None,
-        insecure_no_auth=args.insecure_no_auth, open_timeout_s=args.open_timeout, read_timeout_s=args.read_timeout,
-        stamp_frames=args.stamp_frames,
+        insecure_no_auth=args.insecure_no_auth, stamp_frames=args.stamp_frames,
     )
     try:
         from web.server import serve
@@ -224,6 +257,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopped")
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from streamer.camera_config import load_cameras
+    from streamer.live.cameras import run_cameras
+
+    cfg = load_cameras(args.cameras)
+    silent = [c.name for c in cfg.cameras if c.output is None]
+    if silent:
+        raise ConfigError(f"{args.cameras}: camera {silent[0]!r} has no output; 'streamer run' records every camera "
+                          "(to watch cameras without recording them: streamer serve --cameras FILE)")
+    return run_cameras(cfg, args.duration)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -314,8 +359,8 @@ def _export_tensorrt(weights, size: str) -> int:
     return 0
 
 
-COMMANDS = {"enhance": cmd_enhance, "serve": cmd_serve, "models": cmd_models, "train": cmd_train, "export": cmd_export,
-            "card": cmd_card}
+COMMANDS = {"enhance": cmd_enhance, "serve": cmd_serve, "run": cmd_run, "models": cmd_models, "train": cmd_train,
+            "export": cmd_export, "card": cmd_card}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,27 +66,37 @@ class EnhanceConfig:
             object.__setattr__(self, "output", default_output(self.input, self.kind))
 
     def smoothing_strength(self, smooths: bool) -> float:
-        """The temporal smoothing to run: by default on for video and off for images, and off for
-        models it does not apply to (``smooths``: the architecture's record; the burst model fuses
-        frames itself) unless asked for."""
-        if self.smoothing is not None:
-            return self.smoothing
-        if not smooths or self.kind.still:
-            return 0.0
-        return DEFAULT_SMOOTHING
+        """The temporal smoothing to run (:func:`smoothing_strength`)."""
+        return smoothing_strength(self.smoothing, self.kind, smooths)
 
     @property
     def gate(self) -> bool:
-        """The night gate (enhance only while the scene is dark): on for live jobs by default (a
-        camera that runs all day), off for files, whatever ``--night-gate`` forces; never for images."""
-        if self.kind.still:
-            return False
-        return self.live if self.night_gate == "auto" else self.night_gate == "on"
+        """The night gate (:func:`gate_on`)."""
+        return gate_on(self.night_gate, self.kind, self.live)
 
     @property
     def live(self) -> bool:
         """Live mode unless the user forced one: sources that are live by nature run live."""
         return self.kind.live if self.mode == "auto" else self.mode == "live"
+
+
+def smoothing_strength(asked: float | None, kind: SourceKind, smooths: bool) -> float:
+    """The temporal smoothing to run: ``asked`` when given; by default on for video and off for images,
+    and off for models it does not apply to (``smooths``: the architecture's record; the burst model
+    fuses frames itself)."""
+    if asked is not None:
+        return asked
+    if not smooths or kind.still:
+        return 0.0
+    return DEFAULT_SMOOTHING
+
+
+def gate_on(night_gate: str, kind: SourceKind, live: bool) -> bool:
+    """The night gate (enhance only while the scene is dark): ``auto`` is on for live jobs (a camera that
+    runs all day) and off for files; ``on``/``off`` force it; never for images."""
+    if kind.still:
+        return False
+    return live if night_gate == "auto" else night_gate == "on"
 
 
 def default_output(spec: str, kind: SourceKind) -> str:

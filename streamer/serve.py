@@ -11,6 +11,7 @@ import socket
 from dataclasses import dataclass
 
 from models import catalog
+from streamer.camera_config import CamerasConfig
 from streamer.errors import ConfigError
 
 LOOPBACK_NAMES = ("localhost", "ip6-localhost")
@@ -35,7 +36,9 @@ def parse_auth(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """Each field is one ``streamer serve`` flag."""
+    """Each field is one ``streamer serve`` flag. ``cameras`` (from ``--source NAME=SPEC`` flags or
+    ``--cameras FILE``) replaces ``source``: the page shows each camera, and every camera runs from start
+    to stop, recording into its output if it has one."""
 
     source: str = "demo"
     model: str = "zero-dce++"
@@ -49,6 +52,7 @@ class ServeConfig:
     open_timeout_s: float = 10.0
     read_timeout_s: float = 5.0
     stamp_frames: bool = False
+    cameras: CamerasConfig | None = None
 
     def __post_init__(self) -> None:
         catalog.get(self.model)

@@ -3,11 +3,11 @@
 Capture, the shared pipelines and the models live in :mod:`streamer.live`; this module
 turns them into three tabs:
 
-- **Live**: the server-side source, before and after. Each browser tab runs one generator that
-  waits for the channel's next frame and yields JPEGs into two ``gr.Image`` panes (measured
-  the fastest delivery on our machine, see ``benchmarks/bench_web.py``). The model is the
-  channel's (shared by everyone watching this source); strength, exposure and the view are
-  this tab's own and act on the next frame.
+- **Live**: the server-side source (with configured cameras: the camera this tab picks), before
+  and after. Each browser tab runs one generator that waits for the channel's next frame and
+  yields JPEGs into two ``gr.Image`` panes (measured the fastest delivery on our machine, see
+  ``benchmarks/bench_web.py``). The model is the channel's (shared by everyone watching this
+  source); strength, exposure and the view are this tab's own and act on the next frame.
 - **Webcam**: the visitor's webcam streams in (``gr.Image(streaming=True)``, at most 1280x720),
   the enhanced frame streams back (:mod:`streamer.live.webcam`: newest frame only).
   While a tab shows the Webcam or Video file tab, its live view is stopped, so a pipeline
@@ -46,6 +46,8 @@ from web.stamp import stamp
 log = logging.getLogger(__name__)
 
 VIEWS = ("side by side", "split")
+# The Live tab's one choice when there are no configured cameras (the source itself stays on the server).
+LIVE_KEY = "source"
 WEBCAM_MAX = (1280, 720)
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640, "max": 1280}, "height": {"ideal": 480, "max": 720}}}
 # At most 10 webcam frames a second go up: on the loaded 2-core machine 20 a second outran the
@@ -97,6 +99,7 @@ class ViewSettings:
     strength: float = 1.0
     exposure: float = 1.0
     view: str = VIEWS[0]
+    camera: str = ""
 
 
 def _limit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -118,6 +121,11 @@ class Page:
         self.broadcaster = broadcaster
         self.webcams = webcams
         self.shown_source = mask_credentials(cfg.source)
+        # What a tab can watch: each configured camera by name, or the one source. The keys go to the
+        # browser, so they are names, never the source (which may hold a password).
+        cameras = cfg.cameras.cameras if cfg.cameras is not None else ()
+        self.feeds: dict[str, str] = {c.name: c.name for c in cameras} or {LIVE_KEY: cfg.source}
+        self.camera_models = {c.name: c.model for c in cameras}
         self.views: dict[str, ViewSettings] = {}
         self._live_runs: dict[str, int | None] = {}  # per tab: the live generator that should run (a newer one replaces it)
         self._run_ids = itertools.count(1)
@@ -160,15 +168,20 @@ class Page:
             return self.views.setdefault(session, ViewSettings())
 
     # -- live -----------------------------------------------------------------------------
-    def live(self, strength: float, exposure: float, view: str, request: gr.Request):
+    def _feed(self, camera: str | None) -> str:
+        """What to subscribe to for the tab's ``camera`` choice (the first camera when none)."""
+        return self.feeds.get(camera or "", next(iter(self.feeds.values())))
+
+    def live(self, strength: float, exposure: float, view: str, camera: str | None, request: gr.Request):
         """Generator: (before, after, stats) for as long as the tab is open."""
         session = request.session_hash or "anonymous"
         settings = self._view(session)
         settings.strength, settings.exposure, settings.view = strength, exposure, view
+        settings.camera = camera or ""
         with self._lock:
             run = self._live_runs[session] = next(self._run_ids)
         try:
-            sub = self.broadcaster.subscribe(self.cfg.source)
+            sub = self.broadcaster.subscribe(self._feed(camera))
         except StreamerError as e:
             yield None, None, f"cannot start the live view: {mask_credentials(str(e))}"
             return
@@ -219,8 +232,8 @@ class Page:
         with self._lock:
             self._live_runs[request.session_hash or "anonymous"] = None
 
-    def set_model(self, model: str) -> str:
-        channel = self.broadcaster.channel(self.cfg.source)
+    def set_model(self, model: str, camera: str | None) -> str:
+        channel = self.broadcaster.channel(self._feed(camera))
         if channel is None:
             return f"model {model} applies when the stream starts"
         try:
@@ -232,6 +245,11 @@ class Page:
     def set_adjust(self, strength: float, exposure: float, request: gr.Request) -> None:
         settings = self._view(request.session_hash or "anonymous")
         settings.strength, settings.exposure = strength, exposure
+
+    def camera_model(self, camera: str | None):
+        """The model dropdown follows the camera a tab picks (each camera has its own model)."""
+        channel = self.broadcaster.channel(self._feed(camera))
+        return gr.update(value=channel.backend.model) if channel is not None else gr.skip()
 
     def set_view(self, view: str, request: gr.Request):
         self._view(request.session_hash or "anonymous").view = view
@@ -285,11 +303,18 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, wo
     page = Page(cfg, broadcaster, webcams, workdir, deliveries)
     models = list(catalog.CATALOG)
     with gr.Blocks(title="streamer: night video, enhanced", delete_cache=(60, 120)) as demo:
-        gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")
+        if cfg.cameras is not None:
+            listed = ", ".join(f"`{c.name}` ({c.shown})" for c in cfg.cameras.cameras)
+            gr.Markdown(f"## streamer · night video, enhanced\nCameras: {listed}")
+        else:
+            gr.Markdown(f"## streamer · night video, enhanced\nLive source: `{page.shown_source}`")
+        names = list(page.feeds)
         with gr.Tab("Live") as live_tab:
             with gr.Row():
-                model = gr.Dropdown(models, value=cfg.model, label="model (shared by everyone watching this source)",
-                                    elem_id="model")
+                camera = gr.Dropdown(names, value=names[0], label="camera", elem_id="camera",
+                                     visible=cfg.cameras is not None)
+                model = gr.Dropdown(models, value=page.camera_models.get(names[0], cfg.model),
+                                    label="model (shared by everyone watching this source)", elem_id="model")
                 strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="strength (0 = input, 1 = model)",
                                      elem_id="strength")
                 exposure = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="exposure (gain on the result)",
@@ -322,14 +347,16 @@ def build(cfg: ServeConfig, broadcaster: Broadcaster, webcams: WebcamService, wo
                 result_file = gr.File(label="download", interactive=False, elem_id="result-file")
             result_text = gr.Markdown(elem_id="result-text")
 
-        live_inputs, live_outputs = [strength, exposure, view], [before, after, stats]
+        live_inputs, live_outputs = [strength, exposure, view, camera], [before, after, stats]
         demo.load(page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None,
                   api_visibility="private")
         live_tab.select(page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None,
                         api_visibility="private")
         for tab in (cam_tab, file_tab):
             tab.select(page.stop_live, None, None, show_progress="hidden", api_visibility="private")
-        model.change(page.set_model, model, stats, show_progress="hidden", api_visibility="private")
+        camera.change(page.camera_model, camera, model, show_progress="hidden", api_visibility="private").then(
+            page.live, live_inputs, live_outputs, show_progress="hidden", concurrency_limit=None, api_visibility="private")
+        model.change(page.set_model, [model, camera], stats, show_progress="hidden", api_visibility="private")
         for control in (strength, exposure):
             control.change(page.set_adjust, [strength, exposure], None, show_progress="hidden", api_visibility="private")
         view.change(page.set_view, view, [before, after], show_progress="hidden", api_visibility="private")

@@ -4,8 +4,8 @@ Never a public share link: the page is served by our own uvicorn on the configur
 The status endpoint lists each running pipeline (source masked, viewers, model runs), behind
 the same ``--auth`` credentials (HTTP basic) when they are set.
 
-A server holds one :class:`LiveServices`: one model pool, shared by the live channels and the
-webcam, so each model is loaded once per server.
+A server holds one :class:`LiveServices`: one model pool, shared by the cameras, the live channels
+and the webcam, so each model is loaded once per server.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from models.backends import BackendOptions
 from streamer.errors import ConfigError
 from streamer.live.broadcaster import Broadcaster
+from streamer.live.cameras import Cameras, make_pool
 from streamer.live.channel import ChannelOptions
 from streamer.live.pool import ModelPool
 from streamer.live.webcam import WebcamService
@@ -41,17 +42,24 @@ log = logging.getLogger(__name__)
 
 
 class LiveServices:
-    """What one server runs behind its page: the model pool, the live channels and the webcams on it."""
+    """What one server runs behind its page: the model pool, the configured cameras (started here), the
+    live channels and the webcams on it."""
 
     def __init__(self, cfg: ServeConfig) -> None:
-        self.pool = ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
+        self.pool = make_pool(cfg.cameras) if cfg.cameras is not None else \
+            ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads))
+        self.cameras = Cameras(cfg.cameras, self.pool) if cfg.cameras is not None else None
         self.broadcaster = Broadcaster(ChannelOptions(model=cfg.model, open_timeout_s=cfg.open_timeout_s,
-                                                      read_timeout_s=cfg.read_timeout_s), self.pool)
+                                                      read_timeout_s=cfg.read_timeout_s), self.pool, self.cameras)
         self.webcams = WebcamService(self.pool)
+        if self.cameras is not None:
+            self.cameras.start()
 
     def close(self) -> None:
-        """Channels first (they stop using the models), then the models."""
+        """Channels and cameras first (they stop using the models), then the models."""
         self.broadcaster.close()
+        if self.cameras is not None:
+            self.cameras.stop()
         self.webcams.close()
         self.pool.close()
 

@@ -12,13 +12,16 @@ which device (``options.device`` resolved to ``cpu`` or ``cuda`` before ``load``
 whether temporal smoothing wraps it (the architecture's record says whether it applies).
 
 Optional capabilities are small protocols, checked with ``isinstance``: :class:`Pipelined`
-(``submit``/``fetch``/``drain``: upload frame N+1 while frame N runs) and :class:`CurveMapped`
-(a curve model that can hand over its low-resolution curve map, which smoothing uses).
+(``submit``/``fetch``/``drain``: upload frame N+1 while frame N runs), :class:`CurveMapped`
+(a curve model that can hand over its low-resolution curve map, which smoothing uses) and
+:class:`Shareable` (one loaded model, many videos: each gets its own state, the sessions are shared,
+and the stateless heavy step can run once for several of them).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -124,6 +127,27 @@ class CurveMapped(Protocol):
     def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray) -> np.ndarray: ...
 
 
+@runtime_checkable
+class Shareable(Protocol):
+    """A loaded model that several videos (cameras) can run on at once in one process.
+
+    ``for_stream(step)`` is a backend for one more video on the same loaded weights: it shares the
+    runtime sessions and has its own per-video state and buffers (the burst model's feature ring, the
+    curve table's work buffers); closing it leaves the shared model loaded. ``run_batch(x)`` is the
+    stateless heavy step, x (N, ...) float32 -> (N, ...) float32 (Zero-DCE++: the curve estimator,
+    thumbnails (N, 3, h, w) in [0, 1] -> curve maps (N, 3, h, w) in [-1, 1]); ``batchable`` says
+    whether N may exceed 1 (the graph has a dynamic batch axis), ``None`` where there is no such step.
+    A stream built with ``step`` calls ``step(x)`` (N = 1) instead of ``run_batch``: a batcher that runs
+    the inputs of several streams together.
+    """
+
+    batchable: bool | None
+
+    def run_batch(self, x: np.ndarray) -> np.ndarray: ...
+
+    def for_stream(self, step: Callable[[np.ndarray], np.ndarray] | None = None) -> Backend: ...
+
+
 def _module(name: str):
     try:
         return importlib.import_module(BACKENDS[name])
@@ -187,15 +211,25 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
     backend = _module(chosen).load(weights, replace(options, device=resolve_device(chosen, options.device),
                                                     smoothing=None, gate=None))
     try:
-        if smoothing is not None:
-            from models.backends.stabilized import stabilize
-
-            backend = stabilize(backend, smoothing)
-        if options.gate is not None:
-            from models.backends.gated import GatedBackend
-
-            backend = GatedBackend(backend, options.gate, options.frame_interval_s)
+        return wrap(backend, weights, options)
     except ConfigError:
         backend.close()
         raise
+
+
+def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
+    """The per-video layers around a loaded ``backend`` of ``weights``: temporal smoothing when
+    ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to), then the night gate
+    when ``options.gate`` is set. Each wrapped backend keeps the state of one video."""
+    smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
+    if smoothing is not None and not weights.architecture.smoothing:
+        raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    if smoothing is not None:
+        from models.backends.stabilized import stabilize
+
+        backend = stabilize(backend, smoothing)
+    if options.gate is not None:
+        from models.backends.gated import GatedBackend
+
+        backend = GatedBackend(backend, options.gate, options.frame_interval_s)
     return backend

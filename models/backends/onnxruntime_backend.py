@@ -6,12 +6,17 @@ Two ways to run, chosen at load:
   float): the exact path, used for Zero-DCE, on the CUDA provider, and with ``exact=True``;
 - for Zero-DCE++ on the CPU, the lookup-table fast path (:mod:`models.runtime.curve_lut`): ONNX Runtime
   runs only the small curve estimator (``NAME.curves.onnx``), the curves are one table gather.
+
+Both are :class:`models.backends.Shareable`: ``for_stream()`` gives another video its own state on the
+same sessions, and the curve estimator, exported with a batch axis, runs once for several videos.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +73,8 @@ class OnnxRuntimeBackend:
 
     name = "onnxruntime"
     path = "exact"
+    # The frame graph takes one burst: (T, H, W, 3) has no batch axis.
+    batchable = None
 
     def __init__(self, weights: Weights, device: str, threads: int) -> None:
         """``device``: ``cpu`` or ``cuda``, decided by :func:`models.backends.open_backend`."""
@@ -87,6 +94,16 @@ class OnnxRuntimeBackend:
         if self.streaming is not None:
             return self.streaming.enhance(frames)
         return self.session.run(["enhanced"], {"frames": frames})[0]
+
+    def run_batch(self, x: np.ndarray) -> np.ndarray:
+        raise ModelError("the frame graph has no batch axis")
+
+    def for_stream(self, step: Callable[[np.ndarray], np.ndarray] | None = None) -> OnnxRuntimeBackend:
+        """This model for one more video: the same sessions; the burst model's feature ring its own."""
+        view = copy.copy(self)
+        if self.streaming is not None:
+            view.streaming = self.streaming.for_stream()
+        return view
 
     def close(self) -> None:
         self.session = None
@@ -126,10 +143,14 @@ class CurveLutBackend:
         # Graphs exported before the colour-true rule carry no rule: they were trained per channel.
         self.curve_rule = meta.get("curve_rule", "per-channel")
         self.colour_true = self.curve_rule == "colour-true"
-        self.lut = ColourTrueCurves(self.iterations) if self.colour_true else CurveLUT(self.iterations)
+        self._new_lut = lambda: ColourTrueCurves(self.iterations) if self.colour_true else CurveLUT(self.iterations)
+        self.lut = self._new_lut()
         self._pool = pool
         self._strength = exposure_strength
         self.burst = weights.burst
+        # Graphs exported before the batch axis take one thumbnail per call.
+        self.batchable = not isinstance(self.session.get_inputs()[0].shape[0], int)
+        self._step = self.run_batch
 
     def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The newest frame's 1/scale curve map (3, h, w), scaled by its exposure strength under the
@@ -139,7 +160,7 @@ class CurveLutBackend:
             small = self._pool(rgb, self.scale)
         except ValueError as e:
             raise ModelError(str(e)) from e
-        alphas = self.session.run(["alphas"], {"small": small})[0][0]
+        alphas = self._step(small)[0]
         if self.colour_true:
             alphas *= self._strength(rgb)
         return alphas, small[0]
@@ -152,6 +173,18 @@ class CurveLutBackend:
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         return self.apply_curve_map(frames, self.curve_map(frames)[0])
+
+    def run_batch(self, small: np.ndarray) -> np.ndarray:
+        """The curve estimator: thumbnails (N, 3, h, w) float32 in [0, 1] -> alphas (N, 3, h, w) in [-1, 1]."""
+        return self.session.run(["alphas"], {"small": small})[0]
+
+    def for_stream(self, step: Callable[[np.ndarray], np.ndarray] | None = None) -> CurveLutBackend:
+        """This model for one more video: the same session, its own curve buffers; ``step`` (a batcher)
+        runs its thumbnails instead of :meth:`run_batch`."""
+        view = copy.copy(self)
+        view.lut = self._new_lut()
+        view._step = step or self.run_batch
+        return view
 
     def close(self) -> None:
         self.session = None

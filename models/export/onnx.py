@@ -35,8 +35,8 @@ OPSET = 17
 class CurveEstimator(nn.Module):
     """Zero-DCE++'s curve map at low resolution, without pooling or upsampling.
 
-    ``forward(small)``: (1, 3, h, w) float32 RGB in [0, 1] (the frame box-averaged by ``net.scale``)
-    -> ``alphas`` (1, 3, h, w) float32 in [-1, 1].
+    ``forward(small)``: (N, 3, h, w) float32 RGB in [0, 1] (frames box-averaged by ``net.scale``; N
+    frames of N videos at once) -> ``alphas`` (N, 3, h, w) float32 in [-1, 1].
     """
 
     def __init__(self, net: nn.Module) -> None:
@@ -74,12 +74,15 @@ def export_curve_estimator(net: nn.Module, frame_graph: Path) -> Path:
 
     The graph's metadata carries what the fast path must know about the rest of the network:
     ``scale`` (the pooling factor), ``iterations`` (how often the curve is applied) and
-    ``curve_rule`` (how: per channel, or colour-true, :mod:`models.nets.tone`).
+    ``curve_rule`` (how: per channel, or colour-true, :mod:`models.nets.tone`). The batch axis is
+    dynamic, so one call can estimate the maps of several cameras' frames of one size
+    (:class:`models.backends.Shareable`).
     """
     small = torch.zeros((1, 3, 30, 53))
     meta = {"scale": str(net.scale), "iterations": str(net.iterations), "curve_rule": net.curve_rule}
     return _export(CurveEstimator(net.eval()).eval(), (small,), registry.companion_path(frame_graph, "curves"),
-                   ["small"], ["alphas"], {"small": {2: "height", 3: "width"}, "alphas": {2: "height", 3: "width"}}, meta)
+                   ["small"], ["alphas"], {"small": {0: "batch", 2: "height", 3: "width"},
+                                           "alphas": {0: "batch", 2: "height", 3: "width"}}, meta)
 
 
 def export_stream_graphs(net: nn.Module, frame_graph: Path, example_hw: tuple[int, int] = (360, 640)) -> tuple[Path, Path]:

@@ -13,6 +13,7 @@ backend runs it too.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,6 +97,12 @@ class StreamingBurstSession(FeatureRing):
             raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
         self.providers = self.encoder.get_providers()
         super().__init__(self._run_encoder, self._run_decoder, np.concatenate)
+
+    def for_stream(self) -> StreamingBurstSession:
+        """The same two sessions with a ring of its own: one per video."""
+        other = copy.copy(self)
+        FeatureRing.__init__(other, other._run_encoder, other._run_decoder, np.concatenate)
+        return other
 
     def _run_encoder(self, frame: np.ndarray) -> list[np.ndarray]:
         return self.encoder.run(["f1", "f2", "f3"], {"frame": frame[None]})

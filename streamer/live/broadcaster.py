@@ -5,6 +5,9 @@ all on the server's one :class:`~streamer.live.pool.ModelPool`. Viewers ``subscr
 starts with its first viewer and stops when the last one leaves (after ``linger_s``, so a page
 reload does not restart the model). A viewer that stops asking for frames for ``lease_s`` is
 dropped, so a browser tab that vanished without saying goodbye does not keep a model running.
+
+Configured cameras (:class:`~streamer.live.cameras.Cameras`) are subscribed to by name: their
+channels run whether watched or not, and the broadcaster neither starts nor stops them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import threading
 import time
 
+from streamer.live.cameras import Cameras
 from streamer.live.channel import Channel, ChannelOptions, ChannelStatus, Subscription
 from streamer.live.pool import ModelPool
 
@@ -22,12 +26,14 @@ log = logging.getLogger(__name__)
 class Broadcaster:
     """All channels of one server: ``subscribe(spec)`` joins (or starts) the source's channel.
 
-    The pool is the caller's: ``close`` stops the channels, not the models.
+    The pool and the cameras are the caller's: ``close`` stops the viewers' channels, not the models
+    nor the cameras.
     """
 
-    def __init__(self, options: ChannelOptions, pool: ModelPool) -> None:
+    def __init__(self, options: ChannelOptions, pool: ModelPool, cameras: Cameras | None = None) -> None:
         self.options = options
         self.pool = pool
+        self.cameras = cameras
         self._channels: dict[str, Channel] = {}
         self._stopping: list[Channel] = []
         self._subs: dict[int, Subscription] = {}
@@ -37,16 +43,19 @@ class Broadcaster:
         self._reaper.start()
 
     def subscribe(self, spec: str) -> Subscription:
+        """Watch the camera named ``spec``, or else the source ``spec`` (its channel started if need be)."""
         with self._lock:
             channel = self._channels.get(spec)
-            if channel is None or not channel.running or channel.stopping:
+            if self.cameras is not None and spec in self.cameras:
+                channel = self.cameras.get(spec)
+            elif channel is None or not channel.running or channel.stopping:
                 channel = Channel(spec, self.options, self.pool)
                 self._channels[spec] = channel
                 channel.start()
             sub = Subscription(channel, self._unsubscribe)
             channel.subscribers.add(id(sub))
             self._subs[id(sub)] = sub
-            log.info("live: %d watching %s", len(channel.subscribers), channel.shown)
+            log.info("live: %d watching %s", len(channel.subscribers), channel.name)
             return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -75,9 +84,12 @@ class Broadcaster:
     def status(self) -> list[ChannelStatus]:
         with self._lock:
             channels = list(self._channels.values())
-        return [c.status() for c in channels]
+        cameras = self.cameras.status() if self.cameras is not None else []
+        return cameras + [c.status() for c in channels]
 
     def channel(self, spec: str) -> Channel | None:
+        if self.cameras is not None and spec in self.cameras:
+            return self.cameras.get(spec)
         with self._lock:
             return self._channels.get(spec)
 

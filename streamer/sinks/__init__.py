@@ -93,8 +93,9 @@ SINKS: tuple[SinkEntry, ...] = (
 )
 
 
-def _module(address: str) -> ModuleType:
-    """The module of the first :data:`SINKS` entry that takes ``address``."""
+def sink_entry(address: str) -> SinkEntry:
+    """The :data:`SINKS` entry that opens ``address``; ``ConfigError`` for an output no sink takes (yet),
+    so a camera list can be checked before anything is opened."""
     for entry in SINKS:
         if entry.matches(address):
             break
@@ -104,7 +105,12 @@ def _module(address: str) -> ModuleType:
     if entry.module is None:
         raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported yet; "
                           "write a video file, an image or a folder")
-    return importlib.import_module(entry.module)
+    return entry
+
+
+def _module(address: str) -> ModuleType:
+    """The module of the :data:`SINKS` entry that takes ``address``."""
+    return importlib.import_module(sink_entry(address).module)
 
 
 def check_output(address: str, inputs: InputFiles) -> bool:

@@ -298,3 +298,30 @@ def test_whole_page_screenshot(demo_server, chromium, tmp_path):
         assert path.stat().st_size > 10_000
     finally:
         page.close()
+
+
+def test_the_camera_picker_switches_the_live_view_and_its_model(chromium, tmp_path):
+    still = tmp_path / "still.png"
+    cv2.imwrite(str(still), cv2.cvtColor(dark_frames(1, 320, 180)[0], cv2.COLOR_RGB2BGR))
+    cameras = tmp_path / "cameras.toml"
+    cameras.write_text(f'[[camera]]\nname = "street"\nsource = "demo"\n\n'
+                       f'[[camera]]\nname = "still"\nsource = "{still}"\nmodel = "zero-dce"\n')
+    server = Server("--cameras", str(cameras))
+    page = open_page(chromium, server.url)
+    try:
+        src, first = pane_pixels(page, "after")
+        assert "Cameras: street (demo), still" in page.locator("body").inner_text()
+        assert first.shape == (360, 640, 3), "the first camera is not shown first"
+        page.locator("#camera input").click()
+        page.get_by_role("option", name="still", exact=True).click()
+        shape, deadline = first.shape, time.monotonic() + 60
+        while shape != (180, 320, 3) and time.monotonic() < deadline:
+            src, picture = pane_pixels(page, "after", src)
+            shape = picture.shape
+        assert shape == (180, 320, 3), "picking the still camera did not switch the live view"
+        wait_for(lambda: "zero-dce on" in stats(page), 30, "the stats line to name the still camera's model")
+        assert page.locator("#model input").input_value() == "zero-dce", "the model dropdown did not follow the camera"
+        assert "camera street: demo -> viewers only" in server.log and "camera still:" in server.log
+    finally:
+        page.close()
+        assert server.stop() == 0, server.log

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from streamer.camera_config import CameraConfig, CamerasConfig
 from streamer.errors import ConfigError
 from streamer.serve import ServeConfig
 from tests.conftest import free_port
@@ -54,6 +55,29 @@ def test_the_page_and_the_status_of_the_running_pipelines(tmp_path: Path) -> Non
         assert b"secret" not in get(cfg.url + "streamer/status")[1]
         for sub in subs:
             sub.close()
+
+
+def test_configured_cameras_run_unwatched_on_one_model_and_are_watched_by_name(tmp_path: Path) -> None:
+    cameras = CamerasConfig(cameras=(CameraConfig("porch", "demo"), CameraConfig("yard", "demo", model="zero-dce")))
+    cfg = ServeConfig(port=free_port(), cameras=cameras)
+    with started(cfg, tmp_path) as running:
+        deadline = time.monotonic() + 60
+        while min(c["frames"] for c in channels(cfg)) < 3:  # nobody watches, and they run
+            assert time.monotonic() < deadline, channels(cfg)
+            time.sleep(0.2)
+        shown = {c["name"]: c for c in channels(cfg)}
+        assert set(shown) == {"porch", "yard"} and shown["yard"]["model"] == "zero-dce"
+        assert shown["porch"]["viewers"] == 0 and shown["porch"]["running"] and shown["porch"]["batched"]
+        sub = running.services.broadcaster.subscribe("yard")
+        assert sub.channel is running.services.cameras.get("yard")
+        while sub.next_frame(timeout=1.0) is None:
+            assert time.monotonic() < deadline, "the yard camera sent no frame to its viewer"
+        assert {c["name"]: c["viewers"] for c in channels(cfg)} == {"porch": 0, "yard": 1}
+        sub.close()
+        time.sleep(0.5)
+        assert all(c["running"] for c in channels(cfg)), "a camera stopped when its viewer left"
+        assert running.services.pool.loads == 2  # one per model, whoever runs it
+    assert not any(c.running for c in running.services.cameras.channels.values())
 
 
 def test_the_status_needs_the_login_when_one_is_set(tmp_path: Path) -> None:
