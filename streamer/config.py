@@ -41,6 +41,8 @@ class EnhanceConfig:
     read_timeout_s: float = 5.0
     reconnect: bool = True
     reconnect_max_delay_s: float = 10.0
+    # Between full reopens, a TCP connect to the camera's port this often; 0: off.
+    reconnect_probe_interval_s: float = 0.25
     wait_for_source: bool = False
     # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.
     smoothing: float | None = None

@@ -51,7 +51,7 @@ def source_options(cfg: EnhanceConfig) -> SourceOptions:
         read_timeout_s=cfg.read_timeout_s,
         demo_duration_s=cfg.duration_s or DEMO_SECONDS,
         reconnect=ReconnectPolicy(enabled=cfg.reconnect, max_delay_s=cfg.reconnect_max_delay_s,
-                                  wait_for_source=cfg.wait_for_source),
+                                  wait_for_source=cfg.wait_for_source, probe_interval_s=cfg.reconnect_probe_interval_s),
     )
 
 
