@@ -1,0 +1,52 @@
+"""Streams copied packet by packet, without re-encoding, from the input file into an output beside the video.
+
+Every sink that writes video copies the input's audio (and, for files, subtitle and data tracks)
+with :class:`StreamCopy`: a second demuxer reads the input file and its packets are muxed,
+interleaved by time, as the enhanced video advances (``mux_until``). The copied streams are
+added to the output from the input's own streams (codec, time base, parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import av
+
+# How far ahead of the current video time copied packets are muxed (seconds).
+AUDIO_LEAD_S = 0.5
+
+
+class StreamCopy:
+    """Copies ``streams`` of ``source`` (audio, subtitles, data) into ``container`` as time advances."""
+
+    def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer,
+                 streams: list[av.stream.Stream]) -> None:
+        self._input = source
+        self._streams = {s.index: container.add_stream_from_template(s) for s in streams}
+        self._packets: Iterator[av.Packet] = self._input.demux(*streams)
+        self._held: av.Packet | None = None
+        self._container = container
+        self.packets = 0
+
+    def mux_until(self, t_s: float) -> None:
+        """Mux every copied packet that starts before ``t_s`` seconds."""
+        while True:
+            packet = self._held or self._next()
+            self._held = None
+            if packet is None:
+                return
+            if float(packet.pts * packet.time_base) >= t_s:
+                self._held = packet
+                return
+            packet.stream = self._streams[packet.stream.index]
+            self._container.mux(packet)
+            self.packets += 1
+
+    def _next(self) -> av.Packet | None:
+        for packet in self._packets:
+            if packet.pts is not None and packet.size:
+                return packet
+        return None
+
+    def close(self) -> None:
+        self._input.close()
