@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enhance", help="enhance a video, image, folder, stream, camera or the demo")
     e.add_argument("input", help="video file, image, folder of images, rtsp:// or http:// URL, camera index (0), or 'demo'")
-    e.add_argument("-o", "--output", metavar="OUTPUT", help="output video (.mp4/.mkv/.mov), image, or folder")
+    e.add_argument("-o", "--output", metavar="OUTPUT",
+                   help="output video (.mp4/.mkv/.mov), image, folder, or - (MPEG-TS on stdout)")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))

@@ -16,6 +16,7 @@ from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
 from streamer.sinks import SinkOptions, open_sink
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
+from streamer.sources.pacer import Paced
 from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     weights, backend_name = resolve_weights(cfg)
     strength = cfg.smoothing_strength(weights.architecture.smoothing)
     live = cfg.live
-    source = open_source(cfg.input, source_options(cfg), cfg.kind)
+    options = source_options(cfg)
+    source = open_source(cfg.input, options, cfg.kind)
+    if cfg.paced:
+        source = Paced(source)
     backend = None
     try:
         info = source.info

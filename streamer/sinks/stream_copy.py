@@ -8,9 +8,13 @@ added to the output from the input's own streams (codec, time base, parameters).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import av
+
+log = logging.getLogger(__name__)
 
 # How far ahead of the current video time copied packets are muxed (seconds).
 AUDIO_LEAD_S = 0.5
@@ -50,3 +54,28 @@ class StreamCopy:
 
     def close(self) -> None:
         self._input.close()
+
+
+def copy_audio(media: Path, container: av.container.OutputContainer, codecs: frozenset[str]) -> StreamCopy | None:
+    """A copy of the first audio stream of ``media`` into ``container``, or ``None`` when it has none,
+    it cannot be read or its codec is not one of ``codecs`` (what the output can carry; the last two
+    said in a warning)."""
+    try:
+        source = av.open(str(media))
+    except (av.FFmpegError, OSError) as e:
+        log.warning("audio of %s is not copied: %s", media, e)
+        return None
+    if not source.streams.audio:
+        source.close()
+        return None
+    codec = source.streams.audio[0].codec_context.name
+    if codec not in codecs:
+        source.close()
+        log.warning("audio of %s is not copied: %s streams cannot carry %s audio", media, container.format.name, codec)
+        return None
+    try:
+        return StreamCopy(source, container, [source.streams.audio[0]])
+    except (av.FFmpegError, ValueError) as e:
+        source.close()
+        log.warning("audio of %s is not copied: %s", media, e)
+        return None
