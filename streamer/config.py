@@ -25,8 +25,8 @@ DEFAULT_SMOOTHING = SmoothingConfig().strength
 
 @dataclass(frozen=True)
 class EnhanceConfig:
-    """``input`` is a source spec, ``output`` an address (a file, a folder, ``-``; ``None``:
-    :func:`default_output`)."""
+    """``input`` is a source spec, ``output`` an address (a file, a folder, ``rtsp://...``, ``-``;
+    ``None``: :func:`default_output`)."""
 
     input: str
     output: str | None = None
@@ -45,7 +45,7 @@ class EnhanceConfig:
     read_timeout_s: float = 5.0
     reconnect: bool = True
     reconnect_max_delay_s: float = 10.0
-    # Between full reopens, a TCP connect to the camera's port this often; 0: off.
+    # Between full reopens, a TCP connect to the camera's (or publish server's) port this often; 0: off.
     reconnect_probe_interval_s: float = 0.25
     wait_for_source: bool = False
     # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.

@@ -75,8 +75,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
             smoothing=SmoothingConfig(strength=strength) if strength else None,
             gate=GateConfig() if cfg.gate else None, frame_interval_s=1.0 / info.fps if info.fps > 0 else 1.0 / 30.0))
         # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
+        # A published stream reconnects to its server as the sources do to theirs.
         sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
-                                   encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
+                                   encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live,
+                                   open_timeout_s=cfg.open_timeout_s, reconnect=options.reconnect)
         sink = open_sink(cfg.output, info, sink_options)
         log.info(
             "%s (%dx%d, %s mode) -> %s with %s on %s/%s, temporal smoothing %s, night gate %s",

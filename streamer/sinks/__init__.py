@@ -1,8 +1,9 @@
-"""Outputs: an H.264 video file, an image, a folder of images, or MPEG-TS on stdout, chosen by address.
+"""Outputs: an H.264 video file, an image, a folder of images, a stream published to an RTSP server,
+or MPEG-TS on stdout, chosen by address.
 
 ``open_sink(address, info, options)`` looks the output address up in :data:`SINKS`, an ordered
 table of (which addresses, which module opens them, whether it is published live): ``-``/``pipe:``
-gives MPEG-TS on stdout, ``rtsp://`` is refused until its sink exists, a video suffix
+gives MPEG-TS on stdout, ``rtsp://`` a stream published to an RTSP server, a video suffix
 :class:`~streamer.sinks.video_file.VideoFileSink`, an image suffix an image, an address without a
 suffix a folder; other ``scheme://`` addresses are refused. A new output is one module with an
 ``open_address`` function (and, where an address has a form to check, ``check_address``) plus
@@ -28,6 +29,7 @@ import numpy as np
 from models.imagefiles import IMAGE_SUFFIXES
 from streamer.errors import ConfigError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.reconnect import ReconnectPolicy
 from streamer.urls import mask_credentials
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v"})
@@ -44,7 +46,8 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class SinkOptions:
-    """Encoder settings for video outputs (libx264, yuv420p) and whether to copy audio."""
+    """Encoder settings for video outputs (libx264, yuv420p), whether to copy audio, and for published
+    streams how long to wait for the server and how to reconnect to it (the sources' policy)."""
 
     crf: int = 18
     preset: str = "veryfast"
@@ -54,6 +57,8 @@ class SinkOptions:
     # Live recordings encode each frame as it comes (x264 sliced threads: no frames held back);
     # files use frame threads, as the ffmpeg command line does (faster, better compression).
     low_latency: bool = False
+    open_timeout_s: float = 10.0
+    reconnect: ReconnectPolicy = ReconnectPolicy()
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -69,7 +74,8 @@ def _suffix(address: str) -> str:
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 # What -o takes, for the messages that refuse an address.
-OUTPUTS_HELP = "a video file (.mp4/.mkv/.mov), an image, a folder or - (MPEG-TS on stdout)"
+OUTPUTS_HELP = ("a video file (.mp4/.mkv/.mov), an image, a folder, rtsp://HOST:PORT/PATH (published to an RTSP "
+                "server) or - (MPEG-TS on stdout)")
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ class SinkEntry:
 SINKS: tuple[SinkEntry, ...] = (
     SinkEntry("MPEG-TS on stdout", lambda a: a == "-" or a.startswith("pipe:"), "streamer.sinks.mpegts_stdout",
               live=True),
-    SinkEntry("a stream published to an RTSP server", lambda a: a.lower().startswith("rtsp://"), None, live=True),
+    SinkEntry("a stream published to an RTSP server", lambda a: a.lower().startswith("rtsp://"),
+              "streamer.sinks.rtsp_publish", live=True),
     SinkEntry("a network stream of this kind", lambda a: bool(_SCHEME.match(a)), None),
     SinkEntry("H.264 video file", lambda a: _suffix(a) in VIDEO_SUFFIXES, "streamer.sinks.video_file"),
     SinkEntry("image file", lambda a: _suffix(a) in IMAGE_SUFFIXES, "streamer.sinks.image"),

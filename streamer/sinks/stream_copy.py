@@ -21,19 +21,35 @@ AUDIO_LEAD_S = 0.5
 
 
 class StreamCopy:
-    """Copies ``streams`` of ``source`` (audio, subtitles, data) into ``container`` as time advances."""
+    """Copies ``streams`` of ``source`` (audio, subtitles, data) into ``container`` as time advances.
+
+    ``attach`` moves the copy to another output (a publisher that reconnected) and ``skip_until``
+    drops what an output missed while it was down, so a copy never bursts out a backlog.
+    """
 
     def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer,
                  streams: list[av.stream.Stream]) -> None:
         self._input = source
-        self._streams = {s.index: container.add_stream_from_template(s) for s in streams}
+        self._templates = streams
         self._packets: Iterator[av.Packet] = self._input.demux(*streams)
         self._held: av.Packet | None = None
-        self._container = container
         self.packets = 0
+        self.attach(container)
+
+    def attach(self, container: av.container.OutputContainer) -> None:
+        """Copy into ``container`` from now on (its streams are added here, before its header is written)."""
+        self._container = container
+        self._streams = {s.index: container.add_stream_from_template(s) for s in self._templates}
 
     def mux_until(self, t_s: float) -> None:
         """Mux every copied packet that starts before ``t_s`` seconds."""
+        self._advance(t_s, mux=True)
+
+    def skip_until(self, t_s: float) -> None:
+        """Drop every copied packet that starts before ``t_s`` seconds."""
+        self._advance(t_s, mux=False)
+
+    def _advance(self, t_s: float, mux: bool) -> None:
         while True:
             packet = self._held or self._next()
             self._held = None
@@ -42,9 +58,10 @@ class StreamCopy:
             if float(packet.pts * packet.time_base) >= t_s:
                 self._held = packet
                 return
-            packet.stream = self._streams[packet.stream.index]
-            self._container.mux(packet)
-            self.packets += 1
+            if mux:
+                packet.stream = self._streams[packet.stream.index]
+                self._container.mux(packet)
+                self.packets += 1
 
     def _next(self) -> av.Packet | None:
         for packet in self._packets:

@@ -4,9 +4,10 @@ A camera's stream drops (connection refused, a hung server caught by the read ti
 stream that simply ends) and :class:`ReconnectingSource` opens it again until it is back or someone
 stops it. Each outage is logged once when it starts and once when the stream is back (URL masked).
 
-How often it tries (:class:`ReconnectPolicy`, followed by :class:`Retry`): a full reopen (RTSP
-handshake, probing the stream, waiting for a keyframe) costs the camera work, so full reopens are
-spaced by capped exponential backoff with jitter. But a camera that is down has its port closed,
+How often it tries (:class:`ReconnectPolicy`, followed by :class:`Retry`; the RTSP publisher,
+:mod:`streamer.sinks.rtsp_publish`, follows the same two for a server that went away): a full reopen
+(RTSP handshake, probing the stream, waiting for a keyframe) costs the camera work, so full reopens
+are spaced by capped exponential backoff with jitter. But a camera that is down has its port closed,
 and asking that is nearly free: between full reopens, a TCP connect to the camera's address every
 ``probe_interval_s`` (0.25 s) says whether it answers again, and only then is a full reopen tried.
 The backoff grows only with full reopens that failed while the port answered (a camera that is up

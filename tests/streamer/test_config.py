@@ -39,7 +39,7 @@ def test_live_mode_by_the_source_unless_forced() -> None:
 
 def test_publishing_is_live_and_plays_files_at_their_rate(tmp_path: Path) -> None:
     clip = str(tmp_path / "clip.mp4")
-    for output in ("-",):
+    for output in ("rtsp://nvr:8554/night", "-"):
         cfg = EnhanceConfig(input=clip, output=output)
         assert cfg.live and cfg.paced and cfg.sink.live, output
         camera = EnhanceConfig(input="rtsp://cam/live", output=output)
@@ -53,8 +53,8 @@ def test_publishing_is_live_and_plays_files_at_their_rate(tmp_path: Path) -> Non
 
 
 def test_malformed_outputs_are_refused_before_anything_opens() -> None:
-    with pytest.raises(ConfigError, match="only stdout"):
-        EnhanceConfig(input="rtsp://cam/live", output="pipe:2")
+    with pytest.raises(ConfigError, match="port must be a number"):
+        EnhanceConfig(input="rtsp://cam/live", output="rtsp://nvr:port/x")
     with pytest.raises(ConfigError, match="is not supported"):
         EnhanceConfig(input="rtsp://cam/live", output="rtmp://nvr/live")
 
