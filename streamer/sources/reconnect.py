@@ -13,8 +13,8 @@ and asking that is nearly free: between full reopens, a TCP connect to the camer
 The backoff grows only with full reopens that failed while the port answered (a camera that is up
 but does not serve the stream yet), so after a 30 s power cut the stream is reopened as soon as the
 port answers, not at the next step of a backoff that grew during the outage. A camera that stays
-down costs one refused TCP connect per probe interval, and no login attempts (cameras lock out
-accounts that fail too often). An address that is not a TCP port (UDP) gets the backoff alone.
+down costs one refused TCP connect per probe interval, and no RTSP session. An address that is
+not a TCP port (UDP) gets the backoff alone.
 
 A recording's ``--duration`` is not this module's business: the pipeline owns that deadline and
 calls :meth:`ReconnectingSource.stop` when it passes during an outage.
