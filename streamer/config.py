@@ -16,6 +16,7 @@ from models.runtime.temporal import SmoothingConfig
 from streamer.errors import ConfigError
 from streamer.sinks import SinkEntry, sink_entry
 from streamer.sources import SourceKind, source_kind
+from streamer.urls import mask_credentials
 
 MODES = ("auto", "file", "live")
 GATE_CHOICES = ("auto", "on", "off")
@@ -74,8 +75,9 @@ class EnhanceConfig:
         object.__setattr__(self, "sink", sink_entry(self.output))
         if self.sink.live:
             if self.mode == "file":
-                raise ConfigError(f"-o {self.output}: {self.sink.name} is live (bounded latency, the oldest frames "
-                                  "dropped when behind); --mode file does not apply: write a file to keep every frame")
+                raise ConfigError(f"-o {mask_credentials(self.output)}: {self.sink.name} is live (bounded latency, "
+                                  "the oldest frames dropped when behind); --mode file does not apply: write a file to "
+                                  "keep every frame")
             if self.kind.still:
                 raise ConfigError("images in, video out is not supported: give an image file or a folder as output")
 

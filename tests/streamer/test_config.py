@@ -49,6 +49,9 @@ def test_publishing_is_live_and_plays_files_at_their_rate(tmp_path: Path) -> Non
             EnhanceConfig(input=clip, output=output, mode="file")
         with pytest.raises(ConfigError, match="images in, video out"):
             EnhanceConfig(input=str(tmp_path / "a.jpg"), output=output)
+    with pytest.raises(ConfigError, match=r"-o rtsp://nvr:\*\*\*@h:8554/x: .* --mode file") as e:
+        EnhanceConfig(input=clip, output="rtsp://nvr:s3cret@h:8554/x", mode="file")
+    assert "s3cret" not in str(e.value)
     assert not EnhanceConfig(input=clip, output="out.mp4").paced
 
 
