@@ -36,6 +36,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in our one-line format (exit code 2)."""
 
@@ -53,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enhance", help="enhance a video, image, folder, stream, camera or the demo")
     e.add_argument("input", help="video file, image, folder of images, rtsp:// or http:// URL, camera index (0), or 'demo'")
-    e.add_argument("-o", "--output", metavar="OUTPUT", help="output video (.mp4/.mkv/.mov), image, or folder")
+    e.add_argument("-o", "--output", metavar="OUTPUT",
+                   help="output video (.mp4/.mkv/.mov), image, folder, rtsp://HOST:PORT/PATH (publish to an RTSP "
+                        "server) or - (MPEG-TS on stdout)")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
     e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
@@ -77,9 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-audio", action="store_true", help="do not copy the audio track")
     e.add_argument("--open-timeout", type=_positive_float, default=10.0, help="seconds to connect to a stream")
     e.add_argument("--read-timeout", type=_positive_float, default=5.0, help="seconds to wait for stream data")
-    e.add_argument("--no-reconnect", action="store_true", help="live streams: end the recording at the first outage")
+    e.add_argument("--no-reconnect", action="store_true",
+                   help="live streams: end the recording at the first outage (publishing: end with an error)")
     e.add_argument("--reconnect-max-delay", type=_positive_float, default=10.0,
-                   help="live streams: longest wait between reconnect attempts, s (backoff from 0.5 s; default 10)")
+                   help="live streams and RTSP publishing: longest wait between reconnect attempts, s (backoff from "
+                        "0.5 s; default 10)")
+    e.add_argument("--reconnect-probe-interval", type=_non_negative_float, default=0.25, metavar="S",
+                   help="live streams and RTSP publishing: while a camera or server is down, ask its TCP port this "
+                        "often whether it answers again, and reconnect as soon as it does (default 0.25 s; 0: off, "
+                        "backoff only)")
     e.add_argument("--wait-for-source", action="store_true",
                    help="live streams: keep retrying a stream that cannot be opened at start (default: fail)")
 
@@ -210,8 +228,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         threads=args.threads, exact=args.exact, weights=args.weights, mode=args.mode, duration_s=args.duration,
         crf=args.crf, preset=args.preset, copy_audio=not args.no_audio, open_timeout_s=args.open_timeout,
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
-        reconnect_max_delay_s=args.reconnect_max_delay, wait_for_source=args.wait_for_source, smoothing=args.smoothing,
-        night_gate=args.night_gate,
+        reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
+        wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
     )
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0

@@ -49,3 +49,20 @@ def encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
     if encoder == SOFTWARE_ENCODER:
         return {"crf": str(crf), "preset": preset}
     return {"rc": "vbr", "cq": str(crf), "preset": "p4"}
+
+
+def live_options(encoder: str, fps: float) -> dict[str, str]:
+    """Encoder settings for a stream watched as it is made (published to an RTSP server or a pipe).
+
+    Zero latency: no B-frames and no lookahead, so each frame leaves the encoder as soon as it is
+    encoded (x264's ``tune=zerolatency``; NVENC's low-latency tuning). A keyframe every second
+    (GOP = the frame rate): a receiver can only start decoding at a keyframe, so an NVR that
+    connects, a go2rtc viewer that joins or a server that comes back waits at most a second for a
+    picture, and NVRs that cut recordings into segments at keyframes (Frigate asks cameras for an
+    I-frame interval equal to the frame rate) get one there every second. The price is bitrate:
+    an IDR every 30 frames costs more than x264's default of one every 250.
+    """
+    gop = str(max(1, round(fps)) if fps > 0 else 30)
+    if encoder == SOFTWARE_ENCODER:
+        return {"tune": "zerolatency", "g": gop}
+    return {"tune": "ll", "zerolatency": "1", "bf": "0", "g": gop}

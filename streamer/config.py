@@ -1,8 +1,10 @@
 """The settings of an ``enhance`` job, typed and frozen; each field is one CLI flag.
 
 The facts about the job that follow from the flags are decided here, once: the kind of the input
-(:attr:`EnhanceConfig.kind`), the output address when none was given, live or file mode, and
-the temporal smoothing. Code further down takes them from the config.
+(:attr:`EnhanceConfig.kind`), the output address when none was given and the kind of output
+(:attr:`EnhanceConfig.sink`, its address checked before anything opens), live or file mode,
+whether the input is played at its own frame rate, and the temporal smoothing. Code further down
+takes them from the config.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pathlib import Path
 
 from models.runtime.temporal import SmoothingConfig
 from streamer.errors import ConfigError
+from streamer.sinks import SinkEntry, sink_entry
 from streamer.sources import SourceKind, source_kind
+from streamer.urls import mask_credentials
 
 MODES = ("auto", "file", "live")
 GATE_CHOICES = ("auto", "on", "off")
@@ -23,7 +27,8 @@ DEFAULT_SMOOTHING = SmoothingConfig().strength
 
 @dataclass(frozen=True)
 class EnhanceConfig:
-    """``input`` is a source spec, ``output`` an address (a file, a folder; ``None``: :func:`default_output`)."""
+    """``input`` is a source spec, ``output`` an address (a file, a folder, ``rtsp://...``, ``-``;
+    ``None``: :func:`default_output`)."""
 
     input: str
     output: str | None = None
@@ -42,6 +47,8 @@ class EnhanceConfig:
     read_timeout_s: float = 5.0
     reconnect: bool = True
     reconnect_max_delay_s: float = 10.0
+    # Between full reopens, a TCP connect to the camera's (or publish server's) port this often; 0: off.
+    reconnect_probe_interval_s: float = 0.25
     wait_for_source: bool = False
     # None: on (DEFAULT_SMOOTHING) for video, off for images; 0: off.
     smoothing: float | None = None
@@ -49,6 +56,8 @@ class EnhanceConfig:
     night_gate: str = "auto"
     # Decided from ``input`` at construction (source_kind), never again further down.
     kind: SourceKind = field(init=False)
+    # Decided from ``output`` at construction (the sinks' table), never again further down.
+    sink: SinkEntry = field(init=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -64,6 +73,14 @@ class EnhanceConfig:
         object.__setattr__(self, "kind", source_kind(self.input))
         if self.output is None:
             object.__setattr__(self, "output", default_output(self.input, self.kind))
+        object.__setattr__(self, "sink", sink_entry(self.output))
+        if self.sink.live:
+            if self.mode == "file":
+                raise ConfigError(f"-o {mask_credentials(self.output)}: {self.sink.name} is live (bounded latency, "
+                                  "the oldest frames dropped when behind); --mode file does not apply: write a file to "
+                                  "keep every frame")
+            if self.kind.still:
+                raise ConfigError("images in, video out is not supported: give an image file or a folder as output")
 
     def smoothing_strength(self, smooths: bool) -> float:
         """The temporal smoothing to run (:func:`smoothing_strength`)."""
@@ -76,8 +93,18 @@ class EnhanceConfig:
 
     @property
     def live(self) -> bool:
-        """Live mode unless the user forced one: sources that are live by nature run live."""
+        """Live mode unless the user forced one: sources that are live by nature run live, and so does
+        every job that publishes a stream (an RTSP server, a pipe)."""
+        if self.sink.live:
+            return True
         return self.kind.live if self.mode == "auto" else self.mode == "live"
+
+    @property
+    def paced(self) -> bool:
+        """A file (or the demo) published as a stream is played at its own frame rate, as a camera
+        would send it: a receiver expects a live stream in real time, not a file's worth of frames
+        in a burst (which the live queues would mostly drop anyway)."""
+        return self.sink.live and not self.kind.live
 
 
 def smoothing_strength(asked: float | None, kind: SourceKind, smooths: bool) -> float:

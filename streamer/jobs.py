@@ -17,6 +17,7 @@ from streamer.pipeline import Pipeline, PipelineConfig, RunStats
 from streamer.progress import Progress
 from streamer.sinks import SinkOptions, check_output, open_sink
 from streamer.sources import ReconnectPolicy, SourceOptions, input_files, open_source
+from streamer.sources.pacer import Paced
 from streamer.urls import mask_credentials
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def source_options(cfg: EnhanceConfig) -> SourceOptions:
         read_timeout_s=cfg.read_timeout_s,
         demo_duration_s=cfg.duration_s or DEMO_SECONDS,
         reconnect=ReconnectPolicy(enabled=cfg.reconnect, max_delay_s=cfg.reconnect_max_delay_s,
-                                  wait_for_source=cfg.wait_for_source),
+                                  wait_for_source=cfg.wait_for_source, probe_interval_s=cfg.reconnect_probe_interval_s),
     )
 
 
@@ -68,7 +69,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
     weights, backend_name = resolve_weights(cfg)
     strength = cfg.smoothing_strength(weights.architecture.smoothing)
     live = cfg.live
-    source = open_source(cfg.input, source_options(cfg), cfg.kind)
+    options = source_options(cfg)
+    source = open_source(cfg.input, options, cfg.kind)
+    if cfg.paced:
+        source = Paced(source)
     backend = None
     try:
         info = source.info
@@ -78,8 +82,10 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
             smoothing=SmoothingConfig(strength=strength) if strength else None,
             gate=GateConfig() if cfg.gate else None, frame_interval_s=1.0 / info.fps if info.fps > 0 else 1.0 / 30.0))
         # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
+        # A published stream reconnects to its server as the sources do to theirs.
         sink_options = SinkOptions(crf=cfg.crf, preset=cfg.preset, copy_audio=cfg.copy_audio,
-                                   encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live)
+                                   encoder=pick_encoder(prefer_gpu=backend.device == "cuda"), low_latency=live,
+                                   open_timeout_s=cfg.open_timeout_s, reconnect=options.reconnect)
         sink = open_sink(cfg.output, info, sink_options)
         log.info(
             "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s, night gate %s",

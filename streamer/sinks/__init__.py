@@ -1,11 +1,14 @@
-"""Outputs: an H.264 video file, an image, or a folder of images, chosen by address.
+"""Outputs: an H.264 video file, an image, a folder of images, a stream published to an RTSP server,
+or MPEG-TS on stdout, chosen by address.
 
 ``open_sink(address, info, options)`` looks the output address up in :data:`SINKS`, an ordered
-table of (which addresses, which module opens them): a video suffix gives
+table of (which addresses, which module opens them, whether it is published live): ``-``/``pipe:``
+gives MPEG-TS on stdout, ``rtsp://`` a stream published to an RTSP server, a video suffix
 :class:`~streamer.sinks.video_file.VideoFileSink`, an image suffix an image, an address without a
-suffix a folder; ``rtsp://`` and ``-``/``pipe:`` are recognised and refused until their sinks
-exist. A new output is one module with ``check_address`` and ``open_address`` functions plus one
-entry there.
+suffix a folder; other ``scheme://`` addresses are refused. A new output is one module with
+``check_address`` and ``open_address`` functions (and, where an address has a form to check,
+``check_form``) plus one entry there. :func:`sink_entry` is what the job's config asks, once,
+before anything opens.
 
 No output may destroy its input or be read back by it: :func:`check_output` asks the output's
 module (``check_address(address, inputs)``, which for files goes to
@@ -22,6 +25,7 @@ writes and may hold credentials, so it is shown only through
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -33,7 +37,8 @@ import numpy as np
 from models.imagefiles import IMAGE_SUFFIXES
 from streamer.errors import ConfigError
 from streamer.frame import Frame, InputFiles, StreamInfo
-from streamer.urls import is_url, mask_credentials
+from streamer.sources.reconnect import ReconnectPolicy
+from streamer.urls import mask_credentials
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".m4v"})
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -49,7 +54,8 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class SinkOptions:
-    """Encoder settings for video outputs (libx264, yuv420p) and whether to copy audio."""
+    """Encoder settings for video outputs (libx264, yuv420p), whether to copy audio, and for published
+    streams how long to wait for the server and how to reconnect to it (the sources' policy)."""
 
     crf: int = 18
     preset: str = "veryfast"
@@ -59,6 +65,8 @@ class SinkOptions:
     # Live recordings encode each frame as it comes (x264 sliced threads: no frames held back);
     # files use frame threads, as the ffmpeg command line does (faster, better compression).
     low_latency: bool = False
+    open_timeout_s: float = 10.0
+    reconnect: ReconnectPolicy = ReconnectPolicy()
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -71,22 +79,38 @@ def _suffix(address: str) -> str:
     return PurePath(address).suffix.lower()
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+# What -o takes, for the messages that refuse an address.
+OUTPUTS_HELP = ("a video file (.mp4/.mkv/.mov), an image, a folder, rtsp://HOST:PORT/PATH (published to an RTSP "
+                "server) or - (MPEG-TS on stdout)")
+
+
 @dataclass(frozen=True)
 class SinkEntry:
     """One kind of output: the addresses it takes, and the module that opens them (imported when
     chosen; its ``check_address(address, inputs)`` refuses an address that would destroy or re-read
     the input and says whether it overwrites something, its ``open_address(address, info, options)``
-    returns the sink), or ``None`` for an output that is recognised but not supported yet."""
+    returns the sink, its optional ``check_form(address)`` refuses a malformed address), or ``None``
+    for an output that is recognised but not supported.
+
+    ``live``: the output publishes a stream that is watched as it comes (an RTSP server, a pipe into
+    go2rtc): the job runs live, and a file input is played at its own frame rate.
+    """
 
     name: str
     matches: Callable[[str], bool]
     module: str | None
+    live: bool = False
 
 
 # The first entry whose ``matches`` takes the address opens it.
 SINKS: tuple[SinkEntry, ...] = (
-    SinkEntry("MPEG-TS on stdout", lambda a: a == "-" or a.startswith("pipe:"), None),
-    SinkEntry("a network stream (rtsp://...)", is_url, None),
+    SinkEntry("MPEG-TS on stdout", lambda a: a == "-" or a.startswith("pipe:"), "streamer.sinks.mpegts_stdout",
+              live=True),
+    SinkEntry("a stream published to an RTSP server", lambda a: a.lower().startswith("rtsp://"),
+              "streamer.sinks.rtsp_publish", live=True),
+    SinkEntry("a network stream of this kind", lambda a: bool(_SCHEME.match(a)), None),
     SinkEntry("H.264 video file", lambda a: _suffix(a) in VIDEO_SUFFIXES, "streamer.sinks.video_file"),
     SinkEntry("image file", lambda a: _suffix(a) in IMAGE_SUFFIXES, "streamer.sinks.image"),
     SinkEntry("folder of images", lambda a: not _suffix(a), "streamer.sinks.folder"),
@@ -94,8 +118,9 @@ SINKS: tuple[SinkEntry, ...] = (
 
 
 def sink_entry(address: str) -> SinkEntry:
-    """The :data:`SINKS` entry that opens ``address``; ``ConfigError`` for an output no sink takes (yet),
-    so a camera list can be checked before anything is opened."""
+    """The :data:`SINKS` entry that writes ``address``, its form checked by the module's ``check_form``
+    where it has one. Raises :class:`ConfigError` (one line, credentials masked) for an address that
+    no sink takes or that is malformed."""
     for entry in SINKS:
         if entry.matches(address):
             break
@@ -103,8 +128,10 @@ def sink_entry(address: str) -> SinkEntry:
         known = ", ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
         raise ConfigError(f"unknown output type {_suffix(address)!r}; use one of {known}, or a folder")
     if entry.module is None:
-        raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported yet; "
-                          "write a video file, an image or a folder")
+        raise ConfigError(f"output {mask_credentials(address)}: {entry.name} is not supported; use {OUTPUTS_HELP}")
+    check = getattr(importlib.import_module(entry.module), "check_form", None)
+    if check is not None:
+        check(address)
     return entry
 
 

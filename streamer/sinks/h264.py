@@ -1,9 +1,10 @@
-"""H.264 video for every sink that sends video out (a file today; an RTSP publisher or MPEG-TS on stdout next).
+"""H.264 video for every sink that sends video out: a file, an RTSP publisher, MPEG-TS on stdout.
 
 :class:`H264Stream` adds the video stream to an output container, set up once from the source's
 :class:`~streamer.frame.StreamInfo` and the job's :class:`~streamer.sinks.SinkOptions` (encoder,
-rate, size, pixel format, quality, threading), and turns enhanced RGB frames into packets with
-increasing timestamps in the source's time base.
+rate, size, pixel format, quality, threading; for a published stream, the low-latency settings of
+:func:`streamer.codecs.live_options`), and turns enhanced RGB frames into packets with increasing
+timestamps in the source's time base.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import av
 import cv2
 import numpy as np
 
-from streamer.codecs import encoder_options
+from streamer.codecs import encoder_options, live_options
 from streamer.frame import Frame, StreamInfo
 
 if TYPE_CHECKING:
@@ -56,10 +57,12 @@ class H264Stream:
 
     yuv420p needs even sizes: an odd last row or column is dropped. A frame of another size (a live
     camera that came back from an outage at another resolution) is scaled to the stream's size.
+    ``publish``: a stream watched as it is made (zero latency, a keyframe every second).
     Raises ``av.FFmpegError`` when the encoder cannot be set up; the sink says which output failed.
     """
 
-    def __init__(self, container: av.container.OutputContainer, info: StreamInfo, options: SinkOptions) -> None:
+    def __init__(self, container: av.container.OutputContainer, info: StreamInfo, options: SinkOptions,
+                 publish: bool = False) -> None:
         self.width, self.height = info.width - info.width % 2, info.height - info.height % 2
         if (self.width, self.height) != (info.width, info.height):
             log.warning("odd frame size %dx%d: encoding %dx%d", info.width, info.height, self.width, self.height)
@@ -69,6 +72,8 @@ class H264Stream:
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
         stream.codec_context.time_base = info.time_base
         stream.options = encoder_options(options.encoder, options.crf, options.preset)
+        if publish:
+            stream.options = {**stream.options, **live_options(options.encoder, info.fps)}
         # PyAV's default (slice threads only) makes x264 use sliced threads; "AUTO" lets it use
         # frame threads like the ffmpeg command line. Slices stay for live: no frame delay.
         stream.codec_context.thread_type = "SLICE" if options.low_latency else "AUTO"

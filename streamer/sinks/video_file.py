@@ -4,10 +4,11 @@ The file is written under a temporary name beside the output (``NAME.partial.SUF
 renamed when closed, so a killed job never leaves a broken file under the final name; a job
 that is interrupted but closes normally still gets a playable file of what was done.
 
-Audio is copied packet by packet, without re-encoding, from the input file: a second demuxer
-reads it and its packets are interleaved by time with the video as frames are written; audio
-past the last written frame is cut. Subtitle and data streams (a dashcam's GPS track) are copied
-the same way when the output container can hold them; those it cannot are named in a warning.
+Audio is copied packet by packet, without re-encoding, from the input file
+(:class:`~streamer.sinks.stream_copy.StreamCopy`): a second demuxer reads it and its packets are
+interleaved by time with the video as frames are written; audio past the last written frame is
+cut. Subtitle and data streams (a dashcam's GPS track) are copied the same way when the output
+container can hold them; those it cannot are named in a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sinks.files import check_not_input, check_writable, overwrites
 from streamer.sinks.h264 import H264Stream
+from streamer.sinks.stream_copy import AUDIO_LEAD_S, StreamCopy
 from streamer.urls import mask_credentials
 
 if TYPE_CHECKING:
@@ -34,48 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# How far ahead of the current video time audio packets are muxed (seconds).
-AUDIO_LEAD_S = 0.5
-
 
 def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
-
-
-class _StreamCopy:
-    """Copies ``streams`` of ``source`` (audio, subtitles, data) into ``container`` as time advances."""
-
-    def __init__(self, source: av.container.InputContainer, container: av.container.OutputContainer,
-                 streams: list[av.stream.Stream]) -> None:
-        self._input = source
-        self._streams = {s.index: container.add_stream_from_template(s) for s in streams}
-        self._packets: Iterator[av.Packet] = self._input.demux(*streams)
-        self._held: av.Packet | None = None
-        self._container = container
-        self.packets = 0
-
-    def mux_until(self, t_s: float) -> None:
-        """Mux every copied packet that starts before ``t_s`` seconds."""
-        while True:
-            packet = self._held or self._next()
-            self._held = None
-            if packet is None:
-                return
-            if float(packet.pts * packet.time_base) >= t_s:
-                self._held = packet
-                return
-            packet.stream = self._streams[packet.stream.index]
-            self._container.mux(packet)
-            self.packets += 1
-
-    def _next(self) -> av.Packet | None:
-        for packet in self._packets:
-            if packet.pts is not None and packet.size:
-                return packet
-        return None
-
-    def close(self) -> None:
-        self._input.close()
 
 
 class VideoFileSink:
@@ -94,14 +56,14 @@ class VideoFileSink:
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {self._shown}: {e}") from e
-        self._audio: _StreamCopy | None = None  # audio, subtitle and data packets copied from the input
+        self._audio: StreamCopy | None = None  # audio, subtitle and data packets copied from the input
         if info.media_path is not None:
             self._audio = self._open_audio(info.media_path, options.copy_audio)
         self.frames = 0
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
 
-    def _open_audio(self, media: Path, copy_audio: bool) -> _StreamCopy | None:
+    def _open_audio(self, media: Path, copy_audio: bool) -> StreamCopy | None:
         try:
             source = av.open(str(media))
             streams = [source.streams.audio[0]] if copy_audio and source.streams.audio else []
@@ -116,7 +78,7 @@ class VideoFileSink:
             if not streams:
                 source.close()
                 return None
-            return _StreamCopy(source, self._container, streams)
+            return StreamCopy(source, self._container, streams)
         except (av.FFmpegError, ValueError) as e:
             log.warning("audio of %s is not copied: %s", media, e)
             return None

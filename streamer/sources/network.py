@@ -11,8 +11,8 @@ import av
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
 from streamer.sources.kind import SourceKind
-from streamer.sources.reconnect import ReconnectingSource
-from streamer.urls import mask_credentials
+from streamer.sources.reconnect import ReconnectingSource, tcp_probe
+from streamer.urls import mask_credentials, tcp_address
 
 if TYPE_CHECKING:
     from streamer.sources import SourceOptions
@@ -22,10 +22,14 @@ if TYPE_CHECKING:
 _LOW_DELAY = {"flags": "low_delay"}
 
 
-def _options(url: str) -> dict[str, str]:
+def _options(url: str, known: bool) -> dict[str, str]:
     opts = dict(_LOW_DELAY)
     if url.lower().startswith(("rtsp://", "rtsps://")):
         opts["rtsp_transport"] = "tcp"
+    if known:
+        # Reopened after an outage: the frame rate is known from the first open, so FFmpeg need not
+        # read 20 frames to estimate it (0.7 s at 30 fps); it still waits for the codec's parameters.
+        opts["fpsprobesize"] = "0"
     return opts
 
 
@@ -37,14 +41,16 @@ class NetworkSource:
     After the stream ends, ``end_reason`` says why (masked), for the reconnect log. ``finite`` is
     true for a stream with a known duration (a file served over HTTP): its end is not an outage.
 
-    One connection only: :class:`~streamer.sources.reconnect.ReconnectingSource` reopens it.
+    One connection only: :class:`~streamer.sources.reconnect.ReconnectingSource` reopens it, with
+    ``known=True`` (the stream was opened before: its frame rate is not probed again, and ``info.fps``
+    is then only FFmpeg's guess).
     """
 
-    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float) -> None:
+    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float, known: bool = False) -> None:
         self.url = url
         shown = mask_credentials(url)
         try:
-            self._container = av.open(url, options=_options(url), timeout=(open_timeout_s, read_timeout_s))
+            self._container = av.open(url, options=_options(url, known), timeout=(open_timeout_s, read_timeout_s))
         except (av.FFmpegError, OSError) as e:
             reason = mask_credentials(getattr(e, "strerror", None) or str(e) or type(e).__name__)
             raise SourceError(
@@ -114,6 +120,11 @@ class NetworkSource:
 
 
 def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> ReconnectingSource:
-    """The stream at URL ``spec``, reopened after outages as ``options.reconnect`` says."""
+    """The stream at URL ``spec``, reopened after outages as ``options.reconnect`` says (its TCP port
+    probed between reopens, where it has one)."""
+    address = tcp_address(spec)
+    probe = tcp_probe(*address, options.reconnect.probe_timeout_s) if address else None
     return ReconnectingSource(lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
-                              description=mask_credentials(spec), policy=options.reconnect)
+                              description=mask_credentials(spec), policy=options.reconnect, probe=probe,
+                              reopener=lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s,
+                                                             known=True))

@@ -1,9 +1,21 @@
 """Live sources that come back by themselves: a reconnect policy and a source wrapper that follows it.
 
 A camera's stream drops (connection refused, a hung server caught by the read timeout, or a
-stream that simply ends) and :class:`ReconnectingSource` opens it again, waiting between attempts
-with capped exponential backoff and jitter, until it is back or someone stops it.
-Each outage is logged once when it starts and once when the stream is back (URL masked).
+stream that simply ends) and :class:`ReconnectingSource` opens it again until it is back or someone
+stops it. Each outage is logged once when it starts and once when the stream is back (URL masked).
+
+How often it tries (:class:`ReconnectPolicy`, followed by :class:`Retry`; the RTSP publisher,
+:mod:`streamer.sinks.rtsp_publish`, follows the same two for a server that went away): a full reopen
+(RTSP handshake, probing the stream, waiting for a keyframe) costs the camera work, so full reopens
+are spaced by capped exponential backoff with jitter. But a camera that is down has its port closed,
+and asking that is nearly free: between full reopens, a TCP connect to the camera's address every
+``probe_interval_s`` (0.25 s) says whether it answers again, and only then is a full reopen tried.
+The backoff grows only with full reopens that failed while the port answered (a camera that is up
+but does not serve the stream yet), so after a 30 s power cut the stream is reopened as soon as the
+port answers, not at the next step of a backoff that grew during the outage. A camera that stays
+down costs one refused TCP connect per probe interval, and no RTSP session. An address that is
+not a TCP port (UDP) gets the backoff alone.
+
 A recording's ``--duration`` is not this module's business: the pipeline owns that deadline and
 calls :meth:`ReconnectingSource.stop` when it passes during an outage.
 
@@ -21,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,10 +50,12 @@ log = logging.getLogger(__name__)
 class ReconnectPolicy:
     """When and how often a dropped live source is opened again.
 
-    Attempt ``k`` (0-based) after an outage waits ``min(max_delay_s, initial_delay_s * factor**k)``
-    seconds, times a random factor in ``[1 - jitter, 1 + jitter]`` so many cameras dropped together
-    do not retry in lockstep. ``enabled=False`` ends the stream at the first outage;
-    ``wait_for_source`` keeps retrying a source that cannot be opened at start, too.
+    Full reopen ``k`` (0-based) after an outage waits ``min(max_delay_s, initial_delay_s * factor**k)``
+    seconds after the one before, times a random factor in ``[1 - jitter, 1 + jitter]`` so many
+    cameras dropped together do not retry in lockstep. Where the address can be probed (a TCP
+    port), a probe every ``probe_interval_s`` (jittered the same way; 0: no probes) decides whether a
+    full reopen is tried at all (module docstring). ``enabled=False`` ends the stream at the first
+    outage; ``wait_for_source`` keeps retrying a source that cannot be opened at start, too.
     """
 
     enabled: bool = True
@@ -49,6 +64,8 @@ class ReconnectPolicy:
     factor: float = 2.0
     jitter: float = 0.2
     wait_for_source: bool = False
+    probe_interval_s: float = 0.25
+    probe_timeout_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.initial_delay_s <= 0 or self.max_delay_s < self.initial_delay_s:
@@ -58,6 +75,8 @@ class ReconnectPolicy:
             raise ConfigError(f"reconnect backoff factor must be at least 1, not {self.factor}")
         if not 0 <= self.jitter < 1:
             raise ConfigError(f"reconnect jitter must be in [0, 1), not {self.jitter}")
+        if self.probe_interval_s < 0 or self.probe_timeout_s <= 0:
+            raise ConfigError("the reconnect probe interval must be at least 0 and its timeout positive")
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """The waits before attempts 0, 1, 2, ... (endless)."""
@@ -66,6 +85,75 @@ class ReconnectPolicy:
         while True:
             yield delay * rng.uniform(1 - self.jitter, 1 + self.jitter)
             delay = min(self.max_delay_s, delay * self.factor)
+
+
+def tcp_probe(host: str, port: int, timeout_s: float) -> Callable[[], bool]:
+    """A probe for :class:`Retry`: whether ``host:port`` accepts a TCP connection (closed at once)."""
+
+    def probe() -> bool:
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError:
+            return False
+        return True
+
+    return probe
+
+
+class Retry:
+    """The retries of one outage, as ``policy`` says: when to probe the address, when to reopen in full.
+
+    The caller waits :meth:`wait_s`, then asks :meth:`ready` (which probes, when there is a
+    ``probe``); when it answers yes, the caller reopens and calls :meth:`failed` if that did not
+    work. ``attempts`` counts full reopens, ``probes`` the probes. Without a probe (an address
+    that is not a TCP port) every step is a full reopen, spaced by the backoff.
+    """
+
+    def __init__(self, policy: ReconnectPolicy, probe: Callable[[], bool] | None = None,
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._policy = policy
+        self._probe = probe if policy.probe_interval_s > 0 else None
+        self._rng = rng or random.Random()
+        self._delays = policy.delays(self._rng)
+        self._clock = clock
+        self.attempts = 0
+        self.probes = 0
+        self._schedule(clock())
+
+    def _schedule(self, now: float) -> None:
+        """After the start of the outage or a failed reopen: the next reopen after the backoff's next
+        wait, and probes from one probe interval on."""
+        self._attempt_at = now + next(self._delays)
+        self._next_at = self._attempt_at if self._probe is None else now + self._probe_wait()
+
+    def _probe_wait(self) -> float:
+        j = self._policy.jitter
+        return self._policy.probe_interval_s * self._rng.uniform(1 - j, 1 + j)
+
+    def wait_s(self) -> float:
+        """Seconds until the next step (a probe, or a full reopen) is due."""
+        return max(0.0, self._next_at - self._clock())
+
+    def ready(self) -> bool:
+        """Whether to reopen in full now: the step is due, the probe (if any) was answered and the
+        backoff since the last failed reopen is over."""
+        now = self._clock()
+        if now < self._next_at:
+            return False
+        if self._probe is not None:
+            self.probes += 1
+            if not self._probe():
+                self._next_at = self._clock() + self._probe_wait()
+                return False
+            if now < self._attempt_at:  # it answers, but the last full reopen failed a moment ago
+                self._next_at = self._attempt_at
+                return False
+        self.attempts += 1
+        return True
+
+    def failed(self) -> None:
+        """The full reopen that :meth:`ready` allowed did not work: back off."""
+        self._schedule(self._clock())
 
 
 class Stream(Protocol):
@@ -87,18 +175,22 @@ class Stream(Protocol):
 
 @dataclass(frozen=True)
 class Outage:
-    """One time the stream was gone: when (capture clock, s), for how long, why, how many tries."""
+    """One time the stream was gone: when (capture clock, s), for how long, why, how many full
+    reopens and how many probes."""
 
     start_s: float
     duration_s: float
     reason: str
     attempts: int
+    probes: int = 0
 
 
 class ReconnectingSource:
     """A live source that reopens itself after outages (see the module docstring).
 
-    ``opener()`` opens the underlying :class:`Stream` and raises :class:`SourceError` when it cannot.
+    ``opener()`` opens the underlying :class:`Stream` and raises :class:`SourceError` when it cannot;
+    ``reopener()``, when given, opens it again after an outage (knowing the stream, it may probe less);
+    ``probe()`` (see :func:`tcp_probe`), when given, says cheaply whether the address answers.
     ``stop()`` (or ``close()``) may be called from another thread: it wakes a waiting reconnect and
     ends ``read()``; that is how a recording's duration ends an outage.
 
@@ -108,8 +200,11 @@ class ReconnectingSource:
     """
 
     def __init__(self, opener: Callable[[], Stream], description: str, policy: ReconnectPolicy = ReconnectPolicy(),
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, probe: Callable[[], bool] | None = None,
+                 reopener: Callable[[], Stream] | None = None) -> None:
         self._opener = opener
+        self._reopener = reopener or opener
+        self._probe = probe
         self.policy = policy
         self._rng = rng or random.Random()
         self._closed = threading.Event()
@@ -129,18 +224,21 @@ class ReconnectingSource:
         except SourceError as e:
             if not self.policy.wait_for_source:
                 raise
-            log.warning("%s; waiting for it (retrying with backoff up to %.0f s; Ctrl-C to stop)",
-                        e, self.policy.max_delay_s)
-        for delay in self.policy.delays(self._rng):
-            if self._closed.wait(delay):
+            log.warning("%s; waiting for it, trying again %s (Ctrl-C to stop)", e,
+                        how_retried(self.policy, self._probe is not None))
+        retry = Retry(self.policy, self._probe, self._rng)
+        while True:
+            if self._closed.wait(retry.wait_s()):
                 raise SourceError(f"stopped while waiting for {description}")
+            if not retry.ready():
+                continue
             try:
                 source = self._opener()
             except SourceError:
+                retry.failed()
                 continue
             log.info("%s is up", description)
             return source
-        raise AssertionError("unreachable: delays() is endless")
 
     def _reopen(self, reason: str) -> Frame | None:
         """Open the source again after an outage and read its first frame; ``None`` when told to stop first.
@@ -150,45 +248,46 @@ class ReconnectingSource:
         """
         started = time.monotonic_ns()
         start_s = (started - self._origin_ns) / 1e9 if self._origin_ns is not None else 0.0
-        log.warning("%s lost at %.1f s (%s): reconnecting, retrying with backoff up to %.0f s",
-                    self.info.description, start_s, reason, self.policy.max_delay_s)
-        attempts = 0
-        for delay in self.policy.delays(self._rng):
-            if self._closed.wait(delay):
-                self._record(start_s, started, reason, attempts, recovered=False)
+        log.warning("%s lost at %.1f s (%s): reconnecting %s", self.info.description, start_s, reason,
+                    how_retried(self.policy, self._probe is not None))
+        retry = Retry(self.policy, self._probe, self._rng)
+        while True:
+            if self._closed.wait(retry.wait_s()):
+                self._record(start_s, started, reason, retry, recovered=False)
                 return None
-            attempts += 1
+            if not retry.ready():
+                continue
             frame = None
             try:
-                source = self._opener()
+                source = self._reopener()
             except SourceError as e:
-                log.debug("reconnect attempt %d failed: %s", attempts, e)
+                log.debug("reconnect attempt %d failed: %s", retry.attempts, e)
+                retry.failed()
                 continue
             try:
                 frame = source.read()
             except SourceError as e:
-                log.debug("reconnect attempt %d failed: %s", attempts, e)
+                log.debug("reconnect attempt %d failed: %s", retry.attempts, e)
             with self._lock:
                 if frame is None or self._closed.is_set():
                     source.close()
                     if self._closed.is_set():
-                        self._record(start_s, started, reason, attempts, recovered=False)
+                        self._record(start_s, started, reason, retry, recovered=False)
                         return None
+                    retry.failed()
                     continue
                 self._source = source
             if (source.info.width, source.info.height) != (self.info.width, self.info.height):
                 log.warning("%s came back at %dx%d (was %dx%d)", self.info.description, source.info.width,
                             source.info.height, self.info.width, self.info.height)
-            self._record(start_s, started, reason, attempts, recovered=True)
+            self._record(start_s, started, reason, retry, recovered=True)
             return frame
-        raise AssertionError("unreachable: delays() is endless")
 
-    def _record(self, start_s: float, started_ns: int, reason: str, attempts: int, recovered: bool) -> None:
+    def _record(self, start_s: float, started_ns: int, reason: str, retry: Retry, recovered: bool) -> None:
         duration = (time.monotonic_ns() - started_ns) / 1e9
-        self.outages.append(Outage(start_s, duration, reason, attempts))
+        self.outages.append(Outage(start_s, duration, reason, retry.attempts, retry.probes))
         if recovered:
-            log.warning("%s is back after %.1f s (%d attempt%s)", self.info.description, duration, attempts,
-                        "" if attempts == 1 else "s")
+            log.warning("%s is back after %.1f s (%s)", self.info.description, duration, tries(retry.attempts, retry.probes))
 
     # -- reading ----------------------------------------------------------------------------
     def read(self) -> Frame | None:
@@ -258,3 +357,17 @@ class ReconnectingSource:
             lost = sum(o.duration_s for o in self.outages)
             log.warning("%s: %d outage%s, %.1f s without video in all", self.info.description, len(self.outages),
                         "" if len(self.outages) == 1 else "s", lost)
+
+
+def how_retried(policy: ReconnectPolicy, probed: bool) -> str:
+    """How an outage is retried, for the line that logs it."""
+    if probed and policy.probe_interval_s > 0:
+        return (f"as soon as its port answers (probed every {policy.probe_interval_s:g} s; full reopens spaced by "
+                f"a backoff of up to {policy.max_delay_s:g} s)")
+    return f"with backoff up to {policy.max_delay_s:g} s"
+
+
+def tries(attempts: int, probes: int) -> str:
+    """``2 attempts, 31 probes``: how hard an outage was retried, for the log."""
+    text = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+    return text + (f", {probes} probe{'' if probes == 1 else 's'}" if probes else "")

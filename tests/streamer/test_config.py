@@ -1,4 +1,5 @@
-"""What the ``enhance`` config decides once: the input's kind, the default output, live or file mode."""
+"""What the ``enhance`` config decides once: the input's kind, the default output and its kind, live or
+file mode, pacing."""
 
 from __future__ import annotations
 
@@ -34,6 +35,31 @@ def test_live_mode_by_the_source_unless_forced() -> None:
     assert not EnhanceConfig(input="demo").live
     assert not EnhanceConfig(input="rtsp://cam/live", mode="file").live
     assert EnhanceConfig(input="demo", mode="live").live
+
+
+def test_publishing_is_live_and_plays_files_at_their_rate(tmp_path: Path) -> None:
+    clip = str(tmp_path / "clip.mp4")
+    for output in ("rtsp://nvr:8554/night", "-"):
+        cfg = EnhanceConfig(input=clip, output=output)
+        assert cfg.live and cfg.paced and cfg.sink.live, output
+        camera = EnhanceConfig(input="rtsp://cam/live", output=output)
+        assert camera.live and not camera.paced  # a camera comes in real time already
+        assert EnhanceConfig(input="demo", output=output, mode="live").paced
+        with pytest.raises(ConfigError, match="--mode file does not apply"):
+            EnhanceConfig(input=clip, output=output, mode="file")
+        with pytest.raises(ConfigError, match="images in, video out"):
+            EnhanceConfig(input=str(tmp_path / "a.jpg"), output=output)
+    with pytest.raises(ConfigError, match=r"-o rtsp://nvr:\*\*\*@h:8554/x: .* --mode file") as e:
+        EnhanceConfig(input=clip, output="rtsp://nvr:s3cret@h:8554/x", mode="file")
+    assert "s3cret" not in str(e.value)
+    assert not EnhanceConfig(input=clip, output="out.mp4").paced
+
+
+def test_malformed_outputs_are_refused_before_anything_opens() -> None:
+    with pytest.raises(ConfigError, match="port must be a number"):
+        EnhanceConfig(input="rtsp://cam/live", output="rtsp://nvr:port/x")
+    with pytest.raises(ConfigError, match="is not supported"):
+        EnhanceConfig(input="rtsp://cam/live", output="rtmp://nvr/live")
 
 
 def test_bad_settings_are_config_errors() -> None:

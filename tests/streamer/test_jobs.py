@@ -10,9 +10,9 @@ import cv2
 import pytest
 
 from streamer.config import EnhanceConfig
-from streamer.errors import ConfigError
+from streamer.errors import ConfigError, SinkError
 from streamer.jobs import run_enhance
-from tests.conftest import Clip, dark_frames, decode, luma
+from tests.conftest import Clip, dark_frames, decode, free_port, luma
 from tests.streamer.stream_server import running
 
 
@@ -66,11 +66,15 @@ def test_a_live_job_ends_at_its_duration_while_the_stream_is_down(tmp_path: Path
     assert "live mode" in caplog.text and "1 outage" in caplog.text
 
 
-def test_an_output_without_a_sink_yet_is_refused_with_its_password_masked(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not supported yet") as e:
-        run_enhance(EnhanceConfig(input="demo", output="rtsp://pub:hunter2@127.0.0.1:8554/out", duration_s=1.0),
+def test_outputs_that_cannot_be_written_are_refused_with_their_password_masked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not supported") as e:
+        run_enhance(EnhanceConfig(input="demo", output="rtmp://pub:hunter2@127.0.0.1/live", duration_s=1.0),
                     show_progress=False)
     assert "hunter2" not in str(e.value) and "pub:***@" in str(e.value)
+    with pytest.raises(SinkError, match="cannot publish to rtsp://pub:\\*\\*\\*@127.0.0.1") as e:
+        run_enhance(EnhanceConfig(input="demo", output=f"rtsp://pub:hunter2@127.0.0.1:{free_port()}/out",
+                                  duration_s=1.0), show_progress=False)
+    assert "hunter2" not in str(e.value)
 
 
 def test_the_night_gate_leaves_a_day_scene_untouched_and_enhances_a_night_one(tmp_path: Path, caplog) -> None:

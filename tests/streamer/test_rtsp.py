@@ -2,7 +2,8 @@
 
 The server is killed, stopped with SIGSTOP or restarted at another frame size in the middle of a
 recording; the recording must carry on, show the outage as a gap in its timestamps, log it once and
-never print the URL's password.
+never print the URL's password. A camera that is down is probed, not reopened, and picked up once
+it answers.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from streamer.sources import ReconnectPolicy, SourceOptions, open_source
 from tests.conftest import dark_frames, decode, free_port, luma, run_cli
 from tests.streamer.rtsp_server import RtspServer, unavailable, write_annexb
 
@@ -91,7 +94,9 @@ def test_server_killed_mid_recording_and_restarted_recording_continues_with_a_ga
     assert "secret" not in log
     assert f"rtsp://user:***@127.0.0.1:{server.port}/x" in log
     assert len(re.findall(r"lost at [\d.]+ s", log)) == 1, log  # one outage, logged once
-    assert len(re.findall(r"is back after", log)) == 1, log
+    back = re.findall(r"is back after [\d.]+ s \((\d+) attempts?, (\d+) probes?\)", log)
+    assert len(back) == 1, log
+    assert int(back[0][0]) <= 3 and int(back[0][1]) >= 3, log  # probed while down, reopened once it answered
     frames, times = decode(out)
     assert len(frames) >= 200, log
     assert times[-1] - times[0] >= 10
@@ -101,6 +106,40 @@ def test_server_killed_mid_recording_and_restarted_recording_continues_with_a_ga
     assert len(frames) - after >= 60  # and the camera was recorded again after it
     assert after >= 60
     assert luma(frames[-1]) > 2 * luma(dark_frames(1, 320, 240)[0])  # still enhanced
+
+
+def test_a_camera_down_for_8_s_is_probed_and_picked_up_when_it_answers(server: RtspServer, clip: Path) -> None:
+    """The old backoff (0.5, 1, 2, 4, 8 s) would have reopened 4 times and come back up to 4 s late; with
+    probes the port is asked every 0.25 s and the stream reopened once it answers."""
+    server.start(clip)
+    source = open_source(server.url(CREDENTIALS), SourceOptions(reconnect=ReconnectPolicy()))
+    up_at: list[float] = []
+
+    def outage() -> None:
+        time.sleep(2)
+        server.kill()
+        time.sleep(8)
+        server.start(clip)
+        up_at.append(time.monotonic())  # the port listens again
+
+    cut = threading.Thread(target=outage)
+    cut.start()
+    arrivals = []
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 40 and not (up_at and arrivals and arrivals[-1] > up_at[0] + 1):
+            frame = source.read()
+            assert frame is not None
+            arrivals.append(time.monotonic())
+    finally:
+        cut.join()
+        source.close()
+    assert up_at and arrivals[-1] > up_at[0], "the stream did not come back"
+    (lost,) = source.outages
+    assert lost.attempts <= 3  # not one reopen per backoff step while the port was closed
+    assert lost.probes >= 15  # about 8 s / 0.25 s, jittered
+    resumed = next(t for t in arrivals if t > up_at[0]) - up_at[0]
+    assert resumed < 6  # generous for a loaded machine; benchmarks/bench_reconnect.py measures it
 
 
 def test_hung_server_is_caught_by_the_read_timeout_and_recovered_after_it_resumes(

@@ -1,8 +1,8 @@
 """Outputs by address: the sink table, and the H.264 stream every video sink encodes with.
 
 x264's threading follows the mode (frame threads for files, slices for live); odd sizes and frames
-of another size still make a valid file; addresses that have no sink yet are refused in one
-line with their credentials masked.
+of another size still make a valid file; network addresses that have no sink are refused in one
+line with their credentials masked; the publishing outputs are live.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from streamer.errors import ConfigError
 from streamer.frame import Frame, StreamInfo
-from streamer.sinks import SinkOptions, open_sink
+from streamer.sinks import SinkOptions, open_sink, sink_entry
 from streamer.sinks.folder import FolderSink
 from streamer.sinks.image import ImageSink
 from streamer.sinks.video_file import VideoFileSink
@@ -90,13 +90,19 @@ def test_the_address_picks_the_sink(tmp_path: Path) -> None:
     assert isinstance(folder, FolderSink) and (tmp_path / "frames").is_dir()
 
 
-@pytest.mark.parametrize("address", ["rtsp://cam:s3cret@127.0.0.1:8554/out", "-", "pipe:1"])
-def test_outputs_without_a_sink_yet_are_refused_with_credentials_masked(address: str) -> None:
-    with pytest.raises(ConfigError, match="not supported yet") as e:
+@pytest.mark.parametrize("address", ["rtmp://cam:s3cret@127.0.0.1/live", "srt://127.0.0.1:9000", "http://cam:s3cret@h/x"])
+def test_network_outputs_other_than_rtsp_are_refused_with_credentials_masked(address: str) -> None:
+    with pytest.raises(ConfigError, match="is not supported; use .*rtsp://HOST:PORT/PATH") as e:
         open_sink(address, info(), SinkOptions())
     assert "s3cret" not in str(e.value)
     if "@" in address:
-        assert "cam:***@127.0.0.1" in str(e.value)
+        assert "cam:***@" in str(e.value)
+
+
+def test_publishing_outputs_are_live_and_files_are_not() -> None:
+    assert sink_entry("rtsp://cam:s3cret@127.0.0.1:8554/out").live
+    assert sink_entry("-").live and sink_entry("pipe:1").live
+    assert not any(sink_entry(a).live for a in ("a.mp4", "a.png", "frames"))
 
 
 def test_outputs_that_do_not_fit_the_input_are_refused(tmp_path: Path) -> None:
