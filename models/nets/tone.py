@@ -36,18 +36,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-# Rec. 601 luma weights (what a video encoder's Y is made of).
-LUMA = (0.299, 0.587, 0.114)
-# Mean luma (of 1) at or below which the curve runs at full strength, and at or above which the
-# frame is left as it is. LOL's darkest validation frames have a mean of 0.014, its brightest 0.14;
-# a mean of 0.2 (50 of 255) is already-watchable footage.
-DARK = 30.0 / 255.0
-BRIGHT = 55.0 / 255.0
-# Input luma at which half of a pixel's colour is kept (6 levels of 255), and at which its colour is
-# half its own and half its 5x5 neighbourhood's (24 levels).
-CHROMA_FLOOR = 6.0 / 255.0
-CHROMA_SMOOTH = 24.0 / 255.0
-CHROMA_BOX = 5
+from models.runtime.tone import BRIGHT, CHROMA_BOX, CHROMA_FLOOR, CHROMA_SMOOTH, DARK, LUMA
+
 # Below this the max channel is treated as black (the gain's denominator).
 _EPS = 1.0 / 255.0
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from models.errors import ConfigError
-from models.nets.tone import LUMA
+from models.runtime.tone import LUMA
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The colour-true curve rule on the CPU: one fused pass per frame (numpy + a numba kernel).
+"""The colour-true curve rule on the CPU: one fused pass per frame (OpenCV and a small C loop).
 
 Mirrors :func:`models.nets.tone.apply_colour_true` (read its docstring for what the rule does and
 why) for frames as they travel, (H, W, 3) uint8 RGB: per pixel the brightest channel goes through
@@ -6,11 +6,9 @@ the curve (the upsampled curve map, already scaled by the frame's exposure stren
 is shrunk towards grey near black, and all three channels get the curve's gain. The
 same float32 arithmetic as the torch rule, so the two agree to one uint8 level (rounding order).
 
-One pass with no temporaries after a 5x5 box blur of the frame (OpenCV, at 1/256 of a level): at
-720p the two take a few ms of one core, where the per-channel lookup-table path
-(:mod:`models.runtime.curve_lut`) takes about 14 ms for its gathers. The kernel
-is compiled by numba on first use (about a second) and cached beside this module when the folder
-is writable (``NUMBA_CACHE_DIR`` moves the cache).
+One pass with no temporaries (the C loop of ``_tone.c``, built with the package) after a 5x5 box
+blur of the frame (OpenCV, at 1/256 of a level): at 720p the two take a few ms of one core, where
+the per-channel lookup-table path (:mod:`models.runtime.curve_lut`) takes about 14 ms for its gathers.
 """
 
 from __future__ import annotations
@@ -18,56 +16,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.nets.tone import BRIGHT, CHROMA_BOX, CHROMA_FLOOR, CHROMA_SMOOTH, DARK, LUMA
+# The rule's numbers, here so that the CPU path needs no torch (models.nets.tone imports them).
 
-_kernel = None
-
-
-def _compile():
-    """The numba kernel, compiled once per process (numba is imported only here)."""
-    global _kernel
-    if _kernel is not None:
-        return _kernel
-    from numba import njit
-
-    wr, wg, wb = (np.float32(w) for w in LUMA)
-
-    @njit(fastmath=True, cache=True, boundscheck=False, nogil=True)
-    def kernel(x, xb, alpha, strength, floor4, smooth2, iterations, out):  # pragma: no cover - compiled
-        one, half, top = np.float32(1.0), np.float32(0.5), np.float32(255.0)
-        s255, s256 = np.float32(1.0 / 255.0), np.float32(1.0 / 256.0)
-        for p in range(alpha.shape[0]):
-            r, g, b = np.float32(x[3 * p]), np.float32(x[3 * p + 1]), np.float32(x[3 * p + 2])
-            v = r if r > g else g
-            v = (v if v > b else b) * s255
-            a = alpha[p]
-            y = v
-            for _ in range(iterations):
-                y = y + a * y * (one - y)
-            gain = y / (v if v > s255 else s255)
-            lum = wr * r + wg * g + wb * b
-            lum2 = lum * lum
-            # The 5x5 box average of the colour (xb: the box-blurred frame, 256x, whose luma is the blur's).
-            rb, gb, bb = np.float32(xb[3 * p]) * s256, np.float32(xb[3 * p + 1]) * s256, np.float32(xb[3 * p + 2]) * s256
-            lumb = wr * rb + wg * gb + wb * bb
-            w = strength * smooth2 / (lum2 + smooth2)
-            lum4 = lum2 * lum2
-            c = one - strength * (one - lum4 / (lum4 + floor4))
-            cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)))
-            cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)))
-            cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)))
-            o0 = gain * (lum + cr) + half
-            o1 = gain * (lum + cg) + half
-            o2 = gain * (lum + cb) + half
-            o0 = o0 if o0 > np.float32(0.0) else np.float32(0.0)
-            o1 = o1 if o1 > np.float32(0.0) else np.float32(0.0)
-            o2 = o2 if o2 > np.float32(0.0) else np.float32(0.0)
-            out[3 * p] = np.uint8(o0 if o0 < top else top)
-            out[3 * p + 1] = np.uint8(o1 if o1 < top else top)
-            out[3 * p + 2] = np.uint8(o2 if o2 < top else top)
-
-    _kernel = kernel
-    return kernel
+# Rec. 601 luma weights (what a video encoder's Y is made of).
+LUMA = (0.299, 0.587, 0.114)
+# Mean luma (of 1) at or below which the curve runs at full strength, and at or above which the
+# frame is left as it is. LOL's darkest validation frames have a mean of 0.014, its brightest 0.14;
+# a mean of 0.2 (50 of 255) is already-watchable footage.
+DARK = 30.0 / 255.0
+BRIGHT = 55.0 / 255.0
+# Input luma at which half of a pixel's colour is kept (6 levels of 255), and at which its colour is
+# half its own and half its 5x5 neighbourhood's (24 levels).
+CHROMA_FLOOR = 6.0 / 255.0
+CHROMA_SMOOTH = 24.0 / 255.0
+CHROMA_BOX = 5
 
 
 def exposure_strength(rgb: np.ndarray) -> float:
@@ -88,8 +50,10 @@ class ColourTrueCurves:
     """
 
     def __init__(self, iterations: int = 8) -> None:
+        from models.runtime import _tone
+
         self.iterations = iterations
-        self._kernel = _compile()
+        self._kernel = _tone.apply
         self._alpha = np.empty(0, np.float32)
         self._wide = np.empty(0, np.uint16)
 
@@ -106,7 +70,6 @@ class ColourTrueCurves:
         np.left_shift(rgb, 8, out=self._wide, dtype=np.uint16)
         blurred = cv2.blur(self._wide, (CHROMA_BOX, CHROMA_BOX), borderType=cv2.BORDER_REPLICATE)
         out = np.empty_like(rgb)
-        self._kernel(rgb.reshape(-1), blurred.reshape(-1), self._alpha.reshape(-1), np.float32(strength),
-                     np.float32((CHROMA_FLOOR * 255.0) ** 4), np.float32((CHROMA_SMOOTH * 255.0) ** 2),
-                     self.iterations, out.reshape(-1))
+        self._kernel(rgb, blurred, self._alpha, out, float(strength), (CHROMA_FLOOR * 255.0) ** 4,
+                     (CHROMA_SMOOTH * 255.0) ** 2, self.iterations)
         return out

@@ -1,0 +1,81 @@
+/* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
+ *
+ * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations)
+ *   x      uint8  (N * 3): the frame, RGB, C order
+ *   xb     uint16 (N * 3): the frame's 5x5 box average, 256 x (so a level's fractions survive)
+ *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
+ *   out    uint8  (N * 3): the enhanced frame (written)
+ *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs
+ *
+ * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule, the GIL
+ * released while it runs. Built with the package (pyproject.toml's ext-modules).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+static const float WR = 0.299f, WG = 0.587f, WB = 0.114f;
+
+static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_t *out, Py_ssize_t n,
+                float strength, float floor4, float smooth2, int iterations) {
+    const float s255 = 1.0f / 255.0f, s256 = 1.0f / 256.0f;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float r = x[3 * p], g = x[3 * p + 1], b = x[3 * p + 2];
+        float v = r > g ? r : g;
+        v = (v > b ? v : b) * s255;
+        const float a = alpha[p];
+        float y = v;
+        for (int i = 0; i < iterations; i++) y = y + a * y * (1.0f - y);
+        const float gain = y / (v > s255 ? v : s255);
+        const float lum = WR * r + WG * g + WB * b;
+        const float lum2 = lum * lum, lum4 = lum2 * lum2;
+        const float rb = xb[3 * p] * s256, gb = xb[3 * p + 1] * s256, bb = xb[3 * p + 2] * s256;
+        const float lumb = WR * rb + WG * gb + WB * bb;
+        const float w = strength * smooth2 / (lum2 + smooth2);
+        const float c = 1.0f - strength * (1.0f - lum4 / (lum4 + floor4));
+        const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
+        const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
+        const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
+        float o0 = gain * (lum + cr) + 0.5f, o1 = gain * (lum + cg) + 0.5f, o2 = gain * (lum + cb) + 0.5f;
+        o0 = o0 < 0.0f ? 0.0f : (o0 > 255.0f ? 255.0f : o0);
+        o1 = o1 < 0.0f ? 0.0f : (o1 > 255.0f ? 255.0f : o1);
+        o2 = o2 < 0.0f ? 0.0f : (o2 > 255.0f ? 255.0f : o2);
+        out[3 * p] = (uint8_t)o0;
+        out[3 * p + 1] = (uint8_t)o1;
+        out[3 * p + 2] = (uint8_t)o2;
+    }
+}
+
+static PyObject *apply(PyObject *self, PyObject *args) {
+    Py_buffer x, xb, alpha, out;
+    float strength, floor4, smooth2;
+    int iterations;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffi", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations))
+        return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
+    if (x.len != 3 * n || xb.len != 3 * n * (Py_ssize_t)sizeof(uint16_t) || out.len != 3 * n) {
+        PyErr_SetString(PyExc_ValueError, "apply: x, xb and out must hold 3 values for each alpha");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
+            strength, floor4, smooth2, iterations);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&alpha);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"apply", apply, METH_VARARGS, "The colour-true curve rule over a frame (see models/runtime/_tone.c)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tone", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__tone(void) { return PyModule_Create(&module); }
