@@ -21,6 +21,7 @@ import numpy as np
 from models.errors import ConfigError, ModelError
 from models.runtime.curve_lut import pool
 from models.runtime.temporal import BrightnessStabilizer, CurveSmoother, SmoothingConfig
+from models.runtime.tone import LUMA, strength_of_mean
 
 # A gain within half a uint8 level of 1 everywhere changes nothing: the multiply is skipped.
 _NO_CHANGE = 0.5 / 255.0
@@ -44,6 +45,16 @@ class GainApplier:
         small = np.ascontiguousarray(gain.transpose(1, 2, 0))
         cv2.resize(small, (width, height), dst=self._buffer, interpolation=cv2.INTER_LINEAR)
         return cv2.multiply(rgb, self._buffer, dtype=cv2.CV_8U)
+
+
+def exposed(gain: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
+    """The stabilising ``gain`` faded out as the frame gets exposed, like the models' own effect
+    (:func:`models.runtime.tone.exposure_strength`): smoothing steadies what the model does, never
+    the footage of a frame the model leaves alone. ``thumbnail``: (3, h, w) float32 in [0, 1]."""
+    strength = strength_of_mean(float(np.dot(LUMA, thumbnail.reshape(3, -1).mean(1))))
+    if strength >= 1.0:
+        return gain
+    return np.power(gain, np.float32(strength))
 
 
 class StabilizedBackend:
@@ -76,13 +87,14 @@ class StabilizedBackend:
             raise ModelError(str(e)) from e
 
     def _stabilize(self, thumbnail: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-        return self._gain.apply(enhanced, self.smoother(thumbnail, self._thumbnail(enhanced)))
+        gain = self.smoother(thumbnail, self._thumbnail(enhanced))
+        return self._gain.apply(enhanced, exposed(gain, thumbnail))
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         if self._curves is not None:
             alphas, thumbnail = self._curves.curve_map(frames)
             curve, gain = self.smoother(alphas, thumbnail)
-            return self._gain.apply(self._curves.apply_curve_map(frames, curve), gain)
+            return self._gain.apply(self._curves.apply_curve_map(frames, curve), exposed(gain, thumbnail))
         return self._stabilize(self._thumbnail(frames[-1]), self.inner.enhance(frames))
 
     def close(self) -> None:

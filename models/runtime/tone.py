@@ -32,11 +32,15 @@ CHROMA_SMOOTH = 24.0 / 255.0
 CHROMA_BOX = 5
 
 
+def strength_of_mean(mean: float) -> float:
+    """The exposure strength of a frame whose mean luma is ``mean`` (of 1): 1 dark, 0 exposed."""
+    return float(np.clip((BRIGHT - mean) / (BRIGHT - DARK), 0.0, 1.0))
+
+
 def exposure_strength(rgb: np.ndarray) -> float:
     """:func:`models.nets.tone.exposure_strength` of an (H, W, 3) uint8 RGB frame: 1 dark, 0 exposed."""
     means = cv2.mean(rgb)[:3]
-    mean = sum(w * m for w, m in zip(LUMA, means, strict=True)) / 255.0
-    return float(np.clip((BRIGHT - mean) / (BRIGHT - DARK), 0.0, 1.0))
+    return strength_of_mean(sum(w * m for w, m in zip(LUMA, means, strict=True)) / 255.0)
 
 
 class ColourTrueCurves:

@@ -116,3 +116,12 @@ def test_submit_and_fetch_give_what_enhance_gives() -> None:
     got += queued.drain()
     queued.close()
     assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+
+
+def test_an_exposed_scene_is_not_smoothed_at_all() -> None:
+    # A bright pan: the model leaves each frame as it is, and smoothing must not drag the brightness.
+    weights = catalog.get("zero-dce++")
+    smoothed = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu", smoothing=SmoothingConfig()))
+    frames = [np.clip(f.astype(int) * 3 + 30 + 20 * (k % 2), 0, 255).astype(np.uint8) for k, f in enumerate(_jittering_clip(8))]
+    assert all(np.array_equal(smoothed.enhance(f[None]), f) for f in frames)
+    smoothed.close()
