@@ -49,6 +49,8 @@ class Architecture:
         stream_graphs: ``(net, dtype) -> (encoder, decoder)`` modules when each frame's features are
             computed once and kept (the companions ``encoder`` and ``decoder`` are their ONNX graphs).
         curve_lut: the CPU lookup-table fast path applies (companion ``curves``: the curve estimator).
+        max_pixels: frames with more pixels run at a smaller working size, their output scaled back up
+            (:mod:`models.backends.resized`); ``None``: always at the frame's own size.
     """
 
     name: str
@@ -64,6 +66,7 @@ class Architecture:
     smoothing: bool = True
     stream_graphs: str | None = None
     curve_lut: bool = False
+    max_pixels: int | None = None
 
     @property
     def streaming(self) -> bool:
@@ -110,6 +113,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         export_companions="models.export.onnx:export_stream_graphs",
         burst=6,
         smoothing=False,
+        max_pixels=640 * 360,
         stream_graphs="models.nets.burst:stream_graphs",
     ),
 }

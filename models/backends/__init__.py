@@ -218,12 +218,17 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
 
 
 def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
-    """The per-video layers around a loaded ``backend`` of ``weights``: temporal smoothing when
-    ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to), then the night gate
-    when ``options.gate`` is set. Each wrapped backend keeps the state of one video."""
+    """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU, the architecture's
+    working size (:mod:`models.backends.resized`); temporal smoothing when ``options.smoothing`` is on
+    (a ``ConfigError`` for a model it does not apply to); then the night gate when ``options.gate`` is
+    set. Each wrapped backend keeps the state of one video."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    if weights.architecture.max_pixels is not None and backend.device == "cpu":
+        from models.backends.resized import ResizedBackend
+
+        backend = ResizedBackend(backend, weights.architecture.max_pixels)
     if smoothing is not None:
         from models.backends.stabilized import stabilize
 
