@@ -200,6 +200,15 @@ def resolve_device(name: str, device: str) -> str:
     return "cpu"
 
 
+def load(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
+    """The model alone on backend ``name`` (or ``auto``), on the device decided here: no per-video
+    layers (working size, smoothing, gate), for a caller that shares it between videos and adds
+    them per video with :func:`wrap`."""
+    chosen = resolve(name, options.device)
+    return _module(chosen).load(weights, replace(options, device=resolve_device(chosen, options.device),
+                                                 smoothing=None, gate=None))
+
+
 def open_backend(name: str, weights: Weights, options: BackendOptions = BackendOptions()) -> Backend:
     """Load ``weights`` on backend ``name`` (or ``auto``), on the device decided here, smoothed over
     time when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to), behind
@@ -207,9 +216,7 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
-    chosen = resolve(name, options.device)
-    backend = _module(chosen).load(weights, replace(options, device=resolve_device(chosen, options.device),
-                                                    smoothing=None, gate=None))
+    backend = load(name, weights, options)
     try:
         return wrap(backend, weights, options)
     except ConfigError:

@@ -101,7 +101,7 @@ class ModelPool:
 
     def _load(self, weights: catalog.Weights) -> backends.Backend:
         """The model without per-video layers (those are each stream's)."""
-        loaded = backends.open_backend(self._backend, weights, dataclasses.replace(self._options, smoothing=None, gate=None))
+        loaded = backends.load(self._backend, weights, self._options)
         self.loads += 1
         return loaded
 
@@ -116,8 +116,10 @@ class ModelPool:
 
     def enhance(self, model: str, frames: np.ndarray) -> np.ndarray:
         backend = self.get(model)
+        # The layers that hold no per-video state (a working size on a CPU), around the shared model.
+        plain = backends.wrap(backend, catalog.get(model), backends.BackendOptions())
         with self._loaded[model][1]:
-            return backend.enhance(frames[frames.shape[0] - backend.burst :])
+            return plain.enhance(frames[frames.shape[0] - backend.burst :])
 
     def stream(self, model: str, layers: VideoLayers = VideoLayers()) -> PooledStream:
         """A backend for one more video on ``model`` (loaded now if it is not yet).

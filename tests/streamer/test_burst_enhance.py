@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not catalog.get("burst").onnx_path().is_file(), 
 def test_burst_model_keeps_every_frame_and_timestamp_and_brightens(backend: str, tmp_path: Path) -> None:
     if backend == "torch":
         pytest.importorskip("torch")
-    clip = write_clip(tmp_path / "dark.mp4", dark_frames(15, 160, 96))
+    # Half the demo street's level (luma about 23 of 255): a night frame the model brightens in full.
+    clip = write_clip(tmp_path / "dark.mp4", [f // 2 for f in dark_frames(15, 160, 96)])
     out = tmp_path / "out.mp4"
     r = run_cli("enhance", str(clip.path), "-o", str(out), "--model", "burst", "--backend", backend)
     assert r.returncode == 0, r.stderr
@@ -25,7 +26,7 @@ def test_burst_model_keeps_every_frame_and_timestamp_and_brightens(backend: str,
     assert len(frames) == clip.frames
     assert max(abs(a - b) for a, b in zip(times, clip.pts_s, strict=True)) <= 0.002
     src, _ = decode(clip.path)
-    assert np.mean([luma(f) for f in frames]) >= 1.5 * np.mean([luma(f) for f in src])  # the source is 0.18 gray
+    assert np.mean([luma(f) for f in frames]) >= 1.5 * np.mean([luma(f) for f in src])
 
 
 def test_burst_model_in_live_mode(tmp_path: Path) -> None:
