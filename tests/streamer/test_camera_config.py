@@ -91,7 +91,8 @@ def test_a_bad_camera_list_is_one_line_that_names_the_file_and_the_camera(tmp_pa
 
 
 def test_a_bad_camera_never_shows_its_password(tmp_path: Path) -> None:
-    path = write(tmp_path, '[[camera]]\nname = "a"\nsource = "rtsp://admin:hunter2@cam/x"\noutput = "rtmp://u:s3cret@nvr/a"\n')  # RTMP is not an output
+    # RTMP is not an output: the error names the output, its password masked.
+    path = write(tmp_path, '[[camera]]\nname = "a"\nsource = "rtsp://admin:hunter2@cam/x"\noutput = "rtmp://u:s3cret@nvr/a"\n')
     with pytest.raises(ConfigError) as e:
         load_cameras(path)
     assert "s3cret" not in str(e.value) and "hunter2" not in str(e.value) and "u:***@nvr" in str(e.value)
