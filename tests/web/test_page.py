@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import dark_frames, free_port
+from tests.conftest import dark_frames, free_port, luma
 from tests.web.browser import Server, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -235,6 +235,8 @@ def test_webcam_mode_streams_enhanced_frames_back(demo_server, chromium):
         src, _ = pane_pixels(page, "cam-out", src)
         src, later = pane_pixels(page, "cam-out", src)
         assert first.shape[0] <= 720 and first.shape[1] <= 1280
+        # The fake webcam plays a dark night street (luma about 18): what comes back is the enhanced picture.
+        assert luma(first) > 1.5 * 18 and luma(later) > 1.5 * 18, (luma(first), luma(later))
         assert np.abs(first.astype(int) - later).mean() > 0.5, "the webcam output did not change"
         line = wait_for(lambda: re.search(r"webcam: [\d.]+ fps · added latency \d+ ms · dropped \d+ \(stale\) · "
                                           r"zero-dce\+\+ on \w+", page.locator("#cam-stats").inner_text()),
