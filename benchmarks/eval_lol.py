@@ -5,8 +5,9 @@ RGB uint8 with scikit-image, data_range 255, the way the reference numbers of th
 weights were measured (quoted from ``shared/data/README.md``, they are not re-run here: the
 official checkpoints are not shipped).
 
-For Zero-DCE++ the CPU lookup-table fast path (``models.runtime.curve_lut``) is measured beside the exact
-path, with the largest and mean absolute uint8 difference between the two outputs.
+The CPU fast paths are measured beside the exact path, with the largest and mean absolute uint8
+difference between the two outputs: Zero-DCE++'s lookup table (``models.runtime.curve_lut``) and the
+burst model's working size (``models.backends.resized``: LOL's 600x400 images run at 300x200).
 
     python benchmarks/eval_lol.py [--data ../shared/data] [--backend onnxruntime]
 """
@@ -78,11 +79,13 @@ def main() -> None:
         r = evaluate(model, args.data, args.backend)
         rows.append([f"streamer {model}", f"{r['psnr']:.3f}", f"{r['ssim']:.4f}", "measured here"])
         results[model] = r
-        if catalog.get(model).architecture.curve_lut and args.backend == "onnxruntime":
+        arch = catalog.get(model).architecture
+        if (arch.curve_lut or arch.max_pixels is not None) and args.backend == "onnxruntime":
             c = compare_paths(model, args.data, args.backend)
             results[f"{model} fast path"] = c
             f = c["fast"]
-            rows.append([f"streamer {model}, CPU fast path (lookup table)", f"{f['psnr']:.3f}", f"{f['ssim']:.4f}",
+            how = "lookup table" if arch.curve_lut else f"working size, at most {arch.max_pixels} pixels"
+            rows.append([f"streamer {model}, CPU fast path ({how})", f"{f['psnr']:.3f}", f"{f['ssim']:.4f}",
                          f"measured here; vs exact: {c['delta_psnr']:+.4f} dB, {c['delta_ssim']:+.5f} SSIM, "
                          f"max abs diff {c['max_abs_diff']}, mean {c['mean_abs_diff']:.3f} levels"])
         if model in OFFICIAL:  # the burst model has no official release (and sees one frame here)

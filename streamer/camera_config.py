@@ -10,7 +10,7 @@ camera (one model pool: each model is loaded once for all of them)::
     read_timeout = 5            # seconds to wait for stream data
     reconnect_max_delay = 10    # longest wait between reconnect attempts, s
     batch_window_ms = 3         # how long a frame waits for other cameras' to share one model call
-    exact = false               # zero-dce++: the float path, not the CPU fast path
+    exact = false               # the full-resolution path, not the CPU fast path
 
     [[camera]]
     name = "porch"                                      # required: letters, digits, - and _

@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
     e.add_argument("--exact", action="store_true",
-                   help="zero-dce++ on CPU: apply the curves in float at full resolution (slower) instead of the lookup table")
+                   help="on CPU, the slower full-resolution path: zero-dce++ applies its curves in float instead of the "
+                        "lookup table; the burst model runs on the whole frame instead of at most 640x360")
     e.add_argument("--smoothing", type=float, metavar="S",
                    help="single-frame models: smooth the output brightness over time against flicker, S from 0 (off) "
                         "to below 1 (longer memory); default 0.8 for video, off for images and the burst model")

@@ -49,8 +49,9 @@ DEVICES = ("auto", "cpu", "cuda")
 class BackendOptions:
     """How to run: ``device`` is ``auto``, ``cpu`` or ``cuda`` (a backend's ``load`` only ever sees
     ``cpu`` or ``cuda``: :func:`open_backend` decides); ``threads`` 0 lets the runtime pick;
-    ``exact`` runs every curve iteration at full resolution even where a faster, table-based path
-    exists (Zero-DCE++ on CPUs, see :mod:`models.runtime.curve_lut`)."""
+    ``exact`` runs the network at full resolution even where a faster path exists on CPUs: every
+    curve iteration instead of the lookup table (Zero-DCE++, :mod:`models.runtime.curve_lut`), the
+    whole frame instead of the working size (the burst model, :mod:`models.backends.resized`)."""
 
     device: str = "auto"
     threads: int = 0
@@ -225,14 +226,14 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
 
 
 def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
-    """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU, the architecture's
-    working size (:mod:`models.backends.resized`); temporal smoothing when ``options.smoothing`` is on
-    (a ``ConfigError`` for a model it does not apply to); then the night gate when ``options.gate`` is
-    set. Each wrapped backend keeps the state of one video."""
+    """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU and unless
+    ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
+    smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
+    then the night gate when ``options.gate`` is set. Each wrapped backend keeps the state of one video."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
-    if weights.architecture.max_pixels is not None and backend.device == "cpu":
+    if weights.architecture.max_pixels is not None and backend.device == "cpu" and not options.exact:
         from models.backends.resized import ResizedBackend
 
         backend = ResizedBackend(backend, weights.architecture.max_pixels)
