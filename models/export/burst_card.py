@@ -14,7 +14,7 @@ from pathlib import Path
 from models.catalog import Weights, sha256
 from models.export.card import INPUT_ITSELF, licence
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "eval_burst.json"
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "eval_burst.json"
 
 
 def _night_table(results: dict) -> str:
@@ -81,7 +81,10 @@ one decoder with a global-context branch predicts the enhanced frame, pixel-shuf
 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
 budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/runtime/burst_ring.py`:
 the encoder/decoder ONNX pair on ONNX Runtime, the network's own halves on torch), so a new frame costs one encoder
-and one decoder pass whatever T.
+and one decoder pass whatever T. Exposure-adaptive: the output is faded back to the input as the newest frame's mean
+luma goes from 40 to 65 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
+On CPUs, frames over 640x360's pixel count run at the largest size within it, the output scaled back
+(`models/backends/resized.py`; `--exact` runs the whole frame).
 
 ## Training
 - Code: `streamer train burst` (`models/training/burst.py`), CPU only (one thread of a 2-core machine).

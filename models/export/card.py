@@ -80,10 +80,19 @@ def _losses(arch: str, cfg: dict) -> str:
     return losses
 
 
+RULES = {
+    "per-channel": "each channel on its own (the papers' rule)",
+    "colour-true": "colour-true: one gain per pixel from the max channel, exposure-adaptive, clean colour near black "
+                   "(`models/nets/tone.py`)",
+}
+
+
 def _recipe(arch: str, ckpt: dict, cfg: dict) -> str:
-    """Steps, crops, scales, optimizer and losses of one training stage, as card lines."""
+    """Steps, crops, scales, curve rule, optimizer and losses of one training stage, as card lines."""
+    rule = cfg.get("curve_rule") or "per-channel"  # stages trained before the option existed used the papers' rule
     return (f"- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} "
             f"crops with horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.\n"
+            f"- Curves applied {RULES.get(rule, rule)}.\n"
             f"{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay "
             f"{cfg.get('weight_decay')}, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.\n"
             f"- Losses: {_losses(arch, cfg)}.\n")
@@ -121,7 +130,8 @@ def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
 | `{weights.onnx}` (ONNX, exported from it by `streamer export {weights.name}`) | `{sha256(weights.onnx_path())}` |
 
 Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}-{weights.input_range[1]}, burst T = \
-{weights.burst} (the newest frame is enhanced). Output: (H, W, 3) uint8 {weights.colour_order}.
+{weights.burst} (the newest frame is enhanced). Output: (H, W, 3) uint8 {weights.colour_order}. Curves applied \
+{RULES.get(ckpt.get("curve_rule") or "per-channel", ckpt.get("curve_rule"))}.
 
 ## Training
 {_training(weights, ckpt)}- Command: see `models/weights/README.md`.

@@ -36,7 +36,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.runtime.tone import BRIGHT, CHROMA_BOX, CHROMA_FLOOR, CHROMA_SMOOTH, DARK, LUMA
+from models.runtime.tone import BRIGHT, BURST_BRIGHT, BURST_DARK, CHROMA_BOX, CHROMA_FLOOR, CHROMA_SMOOTH, DARK, LUMA
 
 # Below this the max channel is treated as black (the gain's denominator).
 _EPS = 1.0 / 255.0
@@ -47,10 +47,11 @@ def luma(x: Tensor) -> Tensor:
     return x[:, :1] * LUMA[0] + x[:, 1:2] * LUMA[1] + x[:, 2:3] * LUMA[2]
 
 
-def exposure_strength(x: Tensor) -> Tensor:
-    """(B, 3, H, W) RGB in [0, 1] -> (B, 1, 1, 1) in [0, 1]: 1 for a dark frame, 0 for an exposed one."""
+def exposure_strength(x: Tensor, dark: float = DARK, bright: float = BRIGHT) -> Tensor:
+    """(B, 3, H, W) RGB in [0, 1] -> (B, 1, 1, 1) in [0, 1]: 1 for a dark frame (mean luma at most
+    ``dark``), 0 for an exposed one (at least ``bright``), linear in between."""
     mean = luma(x).mean((2, 3), keepdim=True)
-    return ((BRIGHT - mean) / (BRIGHT - DARK)).clamp(0.0, 1.0)
+    return ((bright - mean) / (bright - dark)).clamp(0.0, 1.0)
 
 
 def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int) -> Tensor:
@@ -79,5 +80,6 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int) -> Tensor:
 
 def strength_blend(x: Tensor, enhanced: Tensor) -> Tensor:
     """For networks that predict the enhanced frame directly (the burst model): the output moved
-    back towards the input as :func:`exposure_strength` of ``x`` falls (an exposed frame is left as it is)."""
-    return x + exposure_strength(x) * (enhanced - x)
+    back towards the input as :func:`exposure_strength` of ``x`` falls (an exposed frame is left as it
+    is), over the burst model's own range (``BURST_DARK`` to ``BURST_BRIGHT``, see :mod:`models.runtime.tone`)."""
+    return x + exposure_strength(x, BURST_DARK, BURST_BRIGHT) * (enhanced - x)
