@@ -54,6 +54,8 @@ class EnhanceConfig:
     smoothing: float | None = None
     # auto: on for live sources, off for files; on; off.
     night_gate: str = "auto"
+    # --backend triton: the server's HTTP address.
+    triton_url: str | None = None
     # Decided from ``input`` at construction (source_kind), never again further down.
     kind: SourceKind = field(init=False)
     # Decided from ``output`` at construction (the sinks' table), never again further down.
@@ -70,6 +72,12 @@ class EnhanceConfig:
             raise ConfigError(f"--night-gate must be one of {', '.join(GATE_CHOICES)}, not {self.night_gate!r}")
         if self.smoothing is not None and not 0.0 <= self.smoothing < 1.0:
             raise ConfigError(f"--smoothing takes a strength from 0 (off) to below 1, not {self.smoothing}")
+        if self.triton_url is not None and self.backend != "triton":
+            raise ConfigError("--triton-url is the server of --backend triton: add --backend triton")
+        if self.backend == "triton" and not self.triton_url:
+            raise ConfigError("--backend triton needs the server's address: --triton-url http://HOST:PORT")
+        if self.backend == "triton" and self.weights is not None:
+            raise ConfigError("--weights does not apply to --backend triton: the server runs the model of its repository")
         object.__setattr__(self, "kind", source_kind(self.input))
         if self.output is None:
             object.__setattr__(self, "output", default_output(self.input, self.kind))
