@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--triton-url", metavar="URL",
                    help="--backend triton: the server's HTTP address, http://HOST:PORT (its repository written by "
                         "'streamer export MODEL --format triton DIR')")
+    e.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="INPUT is a folder of videos: one Ray task per video, into the folder -o; without ADDRESS a "
+                        "local Ray instance, 'auto' this machine's cluster, ray://HEAD:10001 a remote one")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
@@ -247,8 +250,12 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
         wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
-        triton_url=args.triton_url,
+        triton_url=args.triton_url, ray=args.ray is not None, ray_address=args.ray or None,
     )
+    if cfg.ray:
+        from streamer.ray_job import run_on_ray
+
+        return run_on_ray(cfg, show_progress=not args.quiet)
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0
 
