@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import TextIO
@@ -153,6 +155,8 @@ def _start(address: str | None):
     except ImportError as e:
         raise ConfigError(f"--ray needs ray: pip install 'streamer[ray]' ({e.name} is missing)") from e
     shown = mask_credentials(address) if address else "a local Ray instance"
+    # Ray installs its own SIGTERM handler, which ends the driver at once: ours finishes the files.
+    on_term = signal.getsignal(signal.SIGTERM)
     try:
         if address is None:
             ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
@@ -160,6 +164,8 @@ def _start(address: str | None):
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError for an address it cannot use
         raise BackendError(f"cannot start or reach {shown}: {_first_line(e)}") from e
+    if on_term is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
     return ray
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +64,32 @@ def test_a_folder_over_local_ray_reports_the_broken_file_and_finishes_the_others
     assert f"enhanced 2 of 3 videos into {out} (15 frames); failed: 3.mp4" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["1.mp4", "2.mkv"]
     assert len(decode(out / "1.mp4")[0]) == 6 and len(decode(out / "2.mkv")[0]) == 9
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_each_file_with_the_frames_done(tmp_path: Path) -> None:
+    """Ray installs a SIGTERM handler that ends the driver at once; ours must win, so every running task
+    finishes its file (renamed, playable) and the job exits 130."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'streamer[ray]')")
+    videos, out = tmp_path / "videos", tmp_path / "out"
+    videos.mkdir()
+    write_clip(videos / "long.mp4", dark_frames(30, 320, 180) * 40, audio=False)
+    proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", str(videos), "-o", str(out), "--ray",
+                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "long.partial.mp4").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the task never started writing"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "SIGTERM received" not in stderr
+    assert "long.mp4: interrupted after" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["long.mp4"]
+    assert 0 < len(decode(out / "long.mp4")[0]) < 1200
