@@ -210,7 +210,7 @@ def _run(ray, cfg: EnhanceConfig, jobs: list[tuple[Path, Path]], show_progress: 
         for ref in pending:
             results.append(_result(ray, ref, *refs[ref]))
         progress.finish()
-        log.info("interrupted: %s", _summary(results, len(jobs), cfg.output))
+        log.info("interrupted: %s", _summary(results, len(jobs), cfg.output, "not done"))
         return 130
     progress.finish()
     failed = [r for r in results if r.error is not None]
@@ -221,7 +221,9 @@ def _run(ray, cfg: EnhanceConfig, jobs: list[tuple[Path, Path]], show_progress: 
 def _result(ray, ref, video: Path, output: Path) -> FileResult:
     try:
         result = ray.get(ref)
-    except Exception as e:  # the task itself died (worker lost, cancelled): Ray's error, first line only
+    except ray.exceptions.TaskCancelledError:  # a running task finishes its file; this one had not started
+        result = FileResult(str(video), str(output), error="not started: the job was interrupted")
+    except Exception as e:  # the task itself died (worker lost): Ray's error, first line only
         result = FileResult(str(video), str(output), error=_first_line(e))
     if result.error is not None:
         shown = mask_credentials(result.input)
@@ -238,9 +240,9 @@ def _first_line(e: BaseException) -> str:
     return lines[0] if lines else type(e).__name__
 
 
-def _summary(results: list[FileResult], total: int, out: str) -> str:
+def _summary(results: list[FileResult], total: int, out: str, label: str = "failed") -> str:
     ok = [r for r in results if r.error is None]
     failed = [Path(r.input).name for r in results if r.error is not None]
     frames = sum(r.frames for r in ok)
     text = f"enhanced {len(ok)} of {count(total, 'video')} into {out} ({count(frames, 'frame')})"
-    return text + (f"; failed: {', '.join(failed)}" if failed else "")
+    return text + (f"; {label}: {', '.join(failed)}" if failed else "")
