@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import threading
 import time
@@ -68,8 +69,9 @@ def output_name(video: Path) -> str:
 
 def plan(cfg: EnhanceConfig) -> list[tuple[Path, Path]]:
     """(input video, output file) for each video of the folder ``cfg.input``, checked before any work:
-    an output folder that is or is inside the input folder, and two inputs with one output name, are refused."""
-    folder, out = Path(cfg.input), Path(cfg.output)
+    an output folder that is or is inside the input folder, and two inputs with one output name, are refused.
+    Paths are absolute: a task's working folder is not the driver's."""
+    folder, out = Path(os.path.abspath(cfg.input)), Path(os.path.abspath(cfg.output))
     videos = video_files(folder)
     if not videos:
         raise SourceError(f"no videos in folder {folder} (looked for {', '.join(sorted(VIDEO_INPUT_SUFFIXES))})")
