@@ -52,6 +52,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ConfigError(f"{message} (see '{self.prog} --help')")
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        # argparse fills an optional positional (nargs='?') before the options that follow it, so
+        # 'export MODEL --format triton DIR' would leave DIR unrecognised: it goes where it belongs.
+        namespace, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            if (extras and not action.option_strings and action.nargs == "?" and not extras[0].startswith("-")
+                    and getattr(namespace, action.dest, None) is None):
+                setattr(namespace, action.dest, extras.pop(0))
+        return namespace, extras
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="streamer", description="Real-time low-light video enhancement.")
@@ -67,7 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output video (.mp4/.mkv/.mov), image, folder, rtsp://HOST:PORT/PATH (publish to an RTSP "
                         "server) or - (MPEG-TS on stdout)")
     e.add_argument("--model", default="zero-dce++", help=MODEL_CHOICES_HELP)
-    e.add_argument("--backend", default="auto", help="auto (fastest available), onnxruntime, torch or tensorrt")
+    e.add_argument("--backend", default="auto",
+                   help="auto (fastest available), onnxruntime, torch, tensorrt, or triton (a Triton server: --triton-url)")
+    e.add_argument("--triton-url", metavar="URL",
+                   help="--backend triton: the server's HTTP address, http://HOST:PORT (its repository written by "
+                        "'streamer export MODEL --format triton DIR')")
+    e.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="INPUT is a folder of videos: one Ray task per video, into the folder -o; without ADDRESS a "
+                        "local Ray instance, 'auto' this machine's cluster, ray://HEAD:10001 a remote one")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     e.add_argument("--threads", type=int, default=0, help="inference threads (0: automatic)")
     e.add_argument("--weights", type=Path, help="use this .onnx or .pt file instead of the shipped weights")
@@ -191,9 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
-    x.add_argument("--format", default="onnx", choices=("onnx", "torch", "tensorrt"),
-                   help="onnx (for onnxruntime/tensorrt), torch (a weights-only checkpoint to ship), or tensorrt "
-                        "(build the engine for this GPU into the engine cache now)")
+    x.add_argument("directory", nargs="?", metavar="DIR",
+                   help="triton: the model repository to write into (DIR/<model>/config.pbtxt, DIR/<model>/1/model.onnx)")
+    x.add_argument("--format", default="onnx", choices=("onnx", "torch", "tensorrt", "triton"),
+                   help="onnx (for onnxruntime/tensorrt), torch (a weights-only checkpoint to ship), tensorrt "
+                        "(build the engine for this GPU into the engine cache now), or triton (a Triton model "
+                        "repository: zero-dce and zero-dce++)")
     x.add_argument("--size", default="1280x720", help="tensorrt: frame size WxH the engine is built for (default 1280x720)")
     x.add_argument("--weights", type=Path, help="checkpoint to export (default: the shipped one)")
     x.add_argument("-o", "--output", type=Path, help="where to write (default: beside the shipped weights)")
@@ -231,7 +251,12 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
         wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
+        triton_url=args.triton_url, ray=args.ray is not None, ray_address=args.ray or None,
     )
+    if cfg.ray:
+        from streamer.ray_job import run_on_ray
+
+        return run_on_ray(cfg, show_progress=not args.quiet)
     stats = run_enhance(cfg, show_progress=not args.quiet)
     return 130 if stats.interrupted else 0
 
@@ -302,6 +327,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     for name in backends.AUTO_ORDER:
         reason = reasons[name]
         print(f"  {name:<11} {'available' if reason is None else 'unavailable: ' + reason}")
+    for name in (n for n in backends.BACKENDS if n not in backends.AUTO_ORDER):
+        reason = reasons[name]
+        print(f"  {name:<11} {'available' if reason is None else 'unavailable: ' + reason} (only when named: --backend {name})")
     return 0
 
 
@@ -329,8 +357,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from models import catalog
 
     weights = catalog.get(args.model)
+    if args.directory is not None and args.format != "triton":
+        raise ConfigError(f"DIR is the repository of --format triton; --format {args.format} writes to -o PATH")
     if args.format == "tensorrt":
         return _export_tensorrt(weights, args.size)
+    if args.format == "triton":
+        from models.backends.triton_backend import check_servable
+
+        check_servable(weights)
+        if (args.directory or args.output) is None:
+            raise ConfigError(f"--format triton writes a model repository: streamer export {args.model} --format triton DIR")
     try:
         from models.checkpoint import load_checkpoint, network_from_checkpoint
         from models.export.onnx import export_onnx
@@ -339,7 +375,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.weights or weights.checkpoint_path())
     if ckpt["arch"] != weights.arch:
         raise ConfigError(f"{args.weights} holds a {ckpt['arch']} network, not {weights.arch}")
-    if args.format == "torch":
+    if args.format == "triton":
+        from models.export.triton import export_triton
+
+        out = export_triton(network_from_checkpoint(ckpt), weights, Path(args.directory or args.output))
+    elif args.format == "torch":
         from models.checkpoint import save_checkpoint, shippable
 
         out = args.output or weights.checkpoint_path()

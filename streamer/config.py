@@ -20,6 +20,8 @@ from streamer.sources import SourceKind, source_kind
 from streamer.urls import mask_credentials
 
 MODES = ("auto", "file", "live")
+# The sink of folder outputs: where --ray writes its videos.
+FOLDER_SINK = "streamer.sinks.folder"
 GATE_CHOICES = ("auto", "on", "off")
 # Temporal smoothing of single-frame models on video: weight of the past in the brightness average.
 DEFAULT_SMOOTHING = SmoothingConfig().strength
@@ -54,6 +56,12 @@ class EnhanceConfig:
     smoothing: float | None = None
     # auto: on for live sources, off for files; on; off.
     night_gate: str = "auto"
+    # --backend triton: the server's HTTP address.
+    triton_url: str | None = None
+    # --ray [ADDRESS]: the videos of the input folder as one Ray task each; ``ray_address`` None starts
+    # a local Ray instance.
+    ray: bool = False
+    ray_address: str | None = None
     # Decided from ``input`` at construction (source_kind), never again further down.
     kind: SourceKind = field(init=False)
     # Decided from ``output`` at construction (the sinks' table), never again further down.
@@ -70,10 +78,26 @@ class EnhanceConfig:
             raise ConfigError(f"--night-gate must be one of {', '.join(GATE_CHOICES)}, not {self.night_gate!r}")
         if self.smoothing is not None and not 0.0 <= self.smoothing < 1.0:
             raise ConfigError(f"--smoothing takes a strength from 0 (off) to below 1, not {self.smoothing}")
+        if self.triton_url is not None and self.backend != "triton":
+            raise ConfigError("--triton-url is the server of --backend triton: add --backend triton")
+        if self.backend == "triton" and not self.triton_url:
+            raise ConfigError("--backend triton needs the server's address: --triton-url http://HOST:PORT")
+        if self.backend == "triton" and self.weights is not None:
+            raise ConfigError("--weights does not apply to --backend triton: the server runs the model of its repository")
+        if self.ray_address is not None and not self.ray:
+            raise ConfigError("a Ray address needs --ray")
         object.__setattr__(self, "kind", source_kind(self.input))
+        if self.ray and self.kind is not SourceKind.IMAGES:
+            what = {SourceKind.VIDEO: "a video file", SourceKind.IMAGE: "an image",
+                    SourceKind.DEMO: "the built-in scene"}.get(self.kind, "a live source")
+            raise ConfigError(f"--ray spreads the videos of a folder over a Ray cluster, one task per file; "
+                              f"{mask_credentials(self.input)} is {what}: give a folder of videos")
         if self.output is None:
             object.__setattr__(self, "output", default_output(self.input, self.kind))
         object.__setattr__(self, "sink", sink_entry(self.output))
+        if self.ray and self.sink.module != FOLDER_SINK:
+            raise ConfigError(f"--ray writes one video per input file into a folder: -o takes a folder, not "
+                              f"{mask_credentials(self.output)}")
         if self.sink.live:
             if self.mode == "file":
                 raise ConfigError(f"-o {mask_credentials(self.output)}: {self.sink.name} is live (bounded latency, "

@@ -78,7 +78,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
         info = source.info
         # The night gate's fade is measured in the video's own time: it needs the frame rate.
         backend = backends.open_backend(backend_name, weights, backends.BackendOptions(
-            device=cfg.device, threads=cfg.threads, exact=cfg.exact,
+            device=cfg.device, threads=cfg.threads, exact=cfg.exact, url=cfg.triton_url,
             smoothing=SmoothingConfig(strength=strength) if strength else None,
             gate=GateConfig() if cfg.gate else None, frame_interval_s=1.0 / info.fps if info.fps > 0 else 1.0 / 30.0))
         # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.

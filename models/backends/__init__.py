@@ -37,10 +37,12 @@ BACKENDS: dict[str, str] = {
     "tensorrt": "models.backends.tensorrt_backend",
     "onnxruntime": "models.backends.onnxruntime_backend",
     "torch": "models.backends.torch_backend",
+    "triton": "models.backends.triton_backend",
 }
 
 # ``auto`` takes the first available, fastest first. On CPUs ONNX Runtime beats eager torch
-# (benchmarks/bench_backends.py measures both); TensorRT is the fastest where it exists.
+# (benchmarks/bench_backends.py measures both); TensorRT is the fastest where it exists. A remote
+# backend (triton) needs a server's address, so it runs only when named.
 AUTO_ORDER: tuple[str, ...] = ("tensorrt", "onnxruntime", "torch")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -65,6 +67,8 @@ class BackendOptions:
     # ``frame_interval_s`` is the video's frame time, which the fade is measured in.
     gate: GateConfig | None = None
     frame_interval_s: float = 1.0 / 30.0
+    # A remote backend's server (triton: its HTTP address, ``--triton-url``).
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:

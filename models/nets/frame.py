@@ -40,3 +40,21 @@ class FrameModel(nn.Module):
     def forward(self, frames: Tensor) -> Tensor:
         y, _ = self.net(to_float(frames[-1:], self.dtype))
         return to_uint8(y)
+
+
+class BatchFrameModel(nn.Module):
+    """A single-frame curve network with a batch axis, for servers that batch frames of many videos
+    (Triton's dynamic batching, :mod:`models.export.triton`).
+
+    ``forward(frames)``: (N, H, W, 3) uint8 RGB, N unrelated frames -> (N, H, W, 3) uint8 RGB, each
+    enhanced on its own (the networks reduce only over a frame's own pixels). Rounded as :func:`to_uint8`.
+    """
+
+    def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.net = net
+        self.dtype = dtype
+
+    def forward(self, frames: Tensor) -> Tensor:
+        y, _ = self.net(to_float(frames, self.dtype))
+        return (y.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1)
