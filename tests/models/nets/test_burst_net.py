@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from models.checkpoint import load_checkpoint, network_from_checkpoint  # noqa: E402
-from models.nets.burst import BurstFrameModel, BurstNet  # noqa: E402
+from models.nets.burst import BurstFrameModel, BurstNet, consistent_max  # noqa: E402
 from tests.conftest import dark_frames, run_cli  # noqa: E402
 from tests.models.training.test_synth import textured  # noqa: E402
 
@@ -42,8 +42,8 @@ def test_older_frames_are_order_free_but_the_newest_is_special(net: BurstNet) ->
 
 
 class _Ring:
-    """Each frame encoded once, the last ``length`` frames' features kept, max-pooled per level and
-    decoded: what streaming relies on (a frame's features depend on that frame alone)."""
+    """Each frame encoded once, the last ``length`` frames' features kept, pooled per level
+    (:func:`consistent_max`) and decoded: what streaming relies on (a frame's features depend on that frame alone)."""
 
     def __init__(self, net: BurstNet, length: int) -> None:
         self.net, self.ring, self.size = net, deque(maxlen=length), None
@@ -54,7 +54,7 @@ class _Ring:
             self.size = frame.shape[-2:]
         self.ring.append(self.net.encode(frame))
         newest = self.ring[-1]
-        pooled = [torch.stack([f[i] for f in self.ring]).amax(0) for i in range(len(newest))]
+        pooled = [consistent_max(torch.cat([f[i] for f in self.ring]), newest[i], 0) for i in range(len(newest))]
         return self.net.decode(pooled, newest, frame)
 
 
