@@ -5,7 +5,8 @@ Two sides in one file:
 - run as a script by the **system** Python (``/usr/bin/python3``, which has ``gi`` and
   GstRtspServer; the venv does not): ``/usr/bin/python3 tests/streamer/rtsp_server.py PORT FILE.h264``
   serves the Annex-B H.264 ``FILE`` at ``rtsp://127.0.0.1:PORT/x``, looped forever, re-encoded
-  live at its own frame rate (x264, zero latency), one shared media for every client. Any
+  live at its own frame rate (x264, zero latency), one shared media for every client; with
+  ``--audio aac`` or ``--audio pcma`` a 440 Hz tone beside it, as a camera's microphone. Any
   user/password in the URL is accepted (no authentication is asked for).
 - imported from the venv by tests and benchmarks: :func:`unavailable` (why the server cannot run
   here, or ``None``), :func:`write_annexb` (make a looping clip with PyAV) and :class:`RtspServer`
