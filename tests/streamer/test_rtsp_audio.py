@@ -1,20 +1,22 @@
 """A camera's audio passed through: a real RTSP camera on loopback (gst-rtsp-server, a 440 Hz tone as
 AAC or G.711 A-law beside the video) recorded to a file, written as MPEG-TS to stdout and published
 to a real RTSP server, as a user runs it. The audio is stream-copied (same codec), starts with the
-video and lasts as long. The reconnect case is in test_rtsp.py (the camera killed and restarted)."""
+video and lasts as long. A publish target that restarts gets the audio again; the camera killed and
+restarted is in test_rtsp.py."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
 import pytest
 
 from tests.conftest import dark_frames, free_port, run_cli
-from tests.streamer.rtsp_receiver import RtspReceiver
+from tests.streamer.rtsp_receiver import RecordingServer, RtspReceiver, recording_unavailable
 from tests.streamer.rtsp_receiver import unavailable as receiver_unavailable
 from tests.streamer.rtsp_server import RtspServer, unavailable, write_annexb
 
@@ -127,3 +129,25 @@ def test_no_audio_leaves_the_camera_audio_out(aac_camera: RtspServer, tmp_path: 
     assert r.returncode == 0, r.stderr
     with av.open(str(out)) as c:
         assert not c.streams.audio and c.streams.video
+
+
+def test_a_publish_target_that_restarts_gets_the_camera_audio_again(aac_camera: RtspServer, tmp_path: Path) -> None:
+    reason = recording_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with RecordingServer(free_port()) as server:
+        server.start(tmp_path / "first.ts", audio=True)
+        proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", aac_camera.url(), "-o", server.url(),
+                                 "--duration", "6"], stderr=subprocess.PIPE, text=True)
+        time.sleep(3.5)
+        server.kill()
+        time.sleep(1)
+        again = tmp_path / "again.ts"
+        server.start(again, audio=True)
+        _, log = proc.communicate(timeout=60)
+    assert proc.returncode == 0, log
+    assert "is back after" in log and "Traceback" not in log, log
+    with av.open(str(again)) as c:
+        assert [a.codec_context.name for a in c.streams.audio] == ["aac"]
+        sound = [p for p in c.demux(audio=0) if p.size]
+    assert len(sound) * 1024 / 48000 >= 0.5, log  # the audio goes on over the new connection
