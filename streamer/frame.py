@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from streamer.sources.audio_feed import AudioFeed
     from streamer.sources.kind import SourceKind
 
 
@@ -54,7 +55,9 @@ class StreamInfo:
 
     ``live`` sources (cameras, network streams) run in live mode by default: bounded latency,
     oldest frames dropped when behind. ``names`` are per-frame file names for image sources;
-    ``media_path`` is the file other streams (audio) can be copied from. ``kind`` is the decided
+    ``media_path`` is the file other streams (audio) can be copied from; ``audio`` a live camera's
+    audio, demuxed with its video as it comes (:mod:`streamer.sources.audio_feed`); the sinks decide
+    what they copy from either in one place (:func:`streamer.sinks.stream_copy.open_copy`). ``kind`` is the decided
     kind of the source (:func:`streamer.sources.source_kind`); ``inputs`` the files it reads, which
     every output opened for this stream is checked against (:func:`streamer.sinks.open_sink`).
     """
@@ -69,5 +72,6 @@ class StreamInfo:
     duration_s: float | None = None
     names: tuple[str, ...] = ()
     media_path: Path | None = None
+    audio: AudioFeed | None = None
     description: str = ""
     inputs: InputFiles = InputFiles()

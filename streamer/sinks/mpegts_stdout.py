@@ -2,7 +2,8 @@
 
 The stream is live (the job's config makes every publishing output live): zero-latency H.264 with
 a keyframe every second (:func:`streamer.codecs.live_options`), each packet flushed to the pipe as
-it is muxed, the input file's audio copied where it has one (:mod:`streamer.sinks.stream_copy`).
+it is muxed, the audio of the input file or of the live camera copied where it has one
+(:mod:`streamer.sinks.stream_copy`).
 
 Nothing but MPEG-TS may reach stdout. The sink takes file descriptor 1 for itself when it opens:
 the muxer writes to a private duplicate of it, and fd 1 itself (``sys.stdout``, and any library
@@ -25,7 +26,7 @@ import numpy as np
 from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sinks.h264 import H264Stream
-from streamer.sinks.stream_copy import AUDIO_LEAD_S, StreamCopy, copy_audio
+from streamer.sinks.stream_copy import AUDIO_LEAD_S, LIVE_MUX_OPTIONS, Copy, open_copy
 
 if TYPE_CHECKING:
     from streamer.sinks import SinkOptions
@@ -56,19 +57,18 @@ def claim_stdout() -> int:
 
 
 class MpegTsSink:
-    """MPEG-TS (H.264, plus the input file's audio where it has one) written to file descriptor ``fd``."""
+    """MPEG-TS (H.264, plus the input's audio where it has one) written to file descriptor ``fd``."""
 
     def __init__(self, fd: int, address: str, info: StreamInfo, options: SinkOptions) -> None:
         self.address = address
         try:
             # flush_packets: every packet goes to the pipe as it is muxed, not when a 32 KiB buffer fills.
-            self._container = av.open(f"pipe:{fd}", "w", format="mpegts", container_options={"flush_packets": "1"})
+            self._container = av.open(f"pipe:{fd}", "w", format="mpegts",
+                                      container_options={"flush_packets": "1", **LIVE_MUX_OPTIONS})
             self._video = H264Stream(self._container, info, options, publish=True)
         except (av.FFmpegError, OSError) as e:
             raise SinkError(f"cannot write MPEG-TS to stdout: {e}") from e
-        self._audio: StreamCopy | None = None
-        if info.media_path is not None and options.copy_audio:
-            self._audio = copy_audio(info.media_path, self._container, TS_AUDIO_CODECS)
+        self._audio: Copy | None = open_copy(info, self._container, TS_AUDIO_CODECS, options.copy_audio)
         self.frames = 0
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
@@ -77,6 +77,7 @@ class MpegTsSink:
         try:
             packets = self._video.encode(frame, rgb)
             if self._audio is not None:
+                self._audio.follow(frame)
                 self._audio.mux_until(self._video.last_s + AUDIO_LEAD_S)
             for packet in packets:
                 self._container.mux(packet)

@@ -4,7 +4,8 @@ The server is told about the stream (ANNOUNCE, with the H.264 parameters in its 
 stream is sent on the same TCP connection (SETUP with interleaved TCP transport, then RECORD), so
 it passes firewalls and NAT the way the RTSP connection does. H.264 at the source's size and
 frame rate, zero latency with a keyframe every second (:func:`streamer.codecs.live_options`); the
-input file's audio is copied where it has one (:mod:`streamer.sinks.stream_copy`).
+audio of the input file or of the live camera is copied where it has one
+(:mod:`streamer.sinks.stream_copy`).
 
 A server that cannot be reached when the job starts is an error (one line, exit 4): a typo in
 the URL must not look like a server that is down. A server that goes away later (it restarts, the
@@ -32,7 +33,7 @@ import numpy as np
 from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sinks.h264 import H264Stream
-from streamer.sinks.stream_copy import AUDIO_LEAD_S, StreamCopy, copy_audio
+from streamer.sinks.stream_copy import AUDIO_LEAD_S, LIVE_MUX_OPTIONS, Copy, open_copy
 from streamer.sources.reconnect import Outage, Retry, how_retried, tcp_probe, tries
 from streamer.urls import mask_credentials, tcp_address
 
@@ -78,7 +79,7 @@ class RtspPublishSink:
         self._options = options
         address = tcp_address(url)
         self._probe = tcp_probe(*address, options.reconnect.probe_timeout_s) if address else None
-        self._audio: StreamCopy | None = None
+        self._audio: Copy | None = None
         self._container: av.container.OutputContainer | None = None
         self._video: H264Stream | None = None
         self.frames = 0
@@ -101,10 +102,11 @@ class RtspPublishSink:
         try:
             # timeout: the muxer's own socket timeout (us); PyAV's open timeout does not cover the handshake.
             container = av.open(self.address, "w", format="rtsp",
-                                options={"rtsp_transport": "tcp", "timeout": str(round(timeout * 1e6))})
+                                options={"rtsp_transport": "tcp", "timeout": str(round(timeout * 1e6))},
+                                container_options=LIVE_MUX_OPTIONS)
             video = H264Stream(container, self._info, self._options, publish=True)
-            if first and self._info.media_path is not None and self._options.copy_audio:
-                self._audio = copy_audio(self._info.media_path, container, RTP_AUDIO_CODECS)
+            if first:
+                self._audio = open_copy(self._info, container, RTP_AUDIO_CODECS, self._options.copy_audio)
             elif self._audio is not None:
                 self._audio.attach(container)
             container.start_encoding()  # connects: the server accepts the stream or says why not
@@ -173,6 +175,7 @@ class RtspPublishSink:
         try:
             packets = self._video.encode(frame, rgb)
             if self._audio is not None:
+                self._audio.follow(frame)
                 self._audio.mux_until(self._video.last_s + AUDIO_LEAD_S)
             for packet in packets:
                 self._container.mux(packet)

@@ -4,16 +4,16 @@ The file is written under a temporary name beside the output (``NAME.partial.SUF
 renamed when closed, so a killed job never leaves a broken file under the final name; a job
 that is interrupted but closes normally still gets a playable file of what was done.
 
-Audio is copied packet by packet, without re-encoding, from the input file
-(:class:`~streamer.sinks.stream_copy.StreamCopy`): a second demuxer reads it and its packets are
+Audio is copied packet by packet, without re-encoding (:mod:`streamer.sinks.stream_copy`), from the
+input file (a second demuxer reads it) or from a live camera (demuxed with its video), and
 interleaved by time with the video as frames are written; audio past the last written frame is
-cut. Subtitle and data streams (a dashcam's GPS track) are copied the same way when the output
+cut. An audio codec the container cannot hold (G.711 in .mp4 or .mkv) is left out with a warning.
+Subtitle and data streams of a file (a dashcam's GPS track) are copied the same way when the output
 container can hold them; those it cannot are named in a warning.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from pathlib import Path
@@ -27,7 +27,7 @@ from streamer.errors import ConfigError, SinkError
 from streamer.frame import Frame, InputFiles, StreamInfo
 from streamer.sinks.files import check_not_input, check_writable, overwrites
 from streamer.sinks.h264 import H264Stream
-from streamer.sinks.stream_copy import AUDIO_LEAD_S, StreamCopy
+from streamer.sinks.stream_copy import AUDIO_LEAD_S, Copy, open_copy
 from streamer.urls import mask_credentials
 
 if TYPE_CHECKING:
@@ -56,37 +56,17 @@ class VideoFileSink:
         except (av.FFmpegError, OSError) as e:
             self._tmp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {self._shown}: {e}") from e
-        self._audio: StreamCopy | None = None  # audio, subtitle and data packets copied from the input
-        if info.media_path is not None:
-            self._audio = self._open_audio(info.media_path, options.copy_audio)
+        # audio, subtitle and data packets copied from the input
+        self._audio: Copy | None = open_copy(info, self._container, None, options.copy_audio, tracks=True)
         self.frames = 0
         self._frame_s = 1.0 / info.fps if info.fps > 0 else 0.0
         self._end_s = 0.0
-
-    def _open_audio(self, media: Path, copy_audio: bool) -> StreamCopy | None:
-        try:
-            source = av.open(str(media))
-            streams = [source.streams.audio[0]] if copy_audio and source.streams.audio else []
-            fmt = self._container.format.name.split(",")[0]
-            for s in source.streams:
-                if s.type in ("subtitle", "data"):
-                    if _fits(media, s.index, fmt):
-                        streams.append(s)
-                    else:
-                        log.warning("%s stream %d (%s) of %s is not copied: %s files cannot hold it",
-                                    s.type, s.index, getattr(s.codec_context, "name", None) or "unknown codec", media, fmt)
-            if not streams:
-                source.close()
-                return None
-            return StreamCopy(source, self._container, streams)
-        except (av.FFmpegError, ValueError) as e:
-            log.warning("audio of %s is not copied: %s", media, e)
-            return None
 
     def write(self, frame: Frame, rgb: np.ndarray) -> None:
         try:
             packets = self._video.encode(frame, rgb)
             if self._audio is not None:
+                self._audio.follow(frame)
                 self._audio.mux_until(self._video.last_s + AUDIO_LEAD_S)
             for packet in packets:
                 self._container.mux(packet)
@@ -116,28 +96,6 @@ class VideoFileSink:
         os.replace(self._tmp, self.path)
         if not complete:
             log.warning("interrupted: %s holds the %s done so far", self._shown, count(self.frames, "frame"))
-
-
-def _fits(media: Path, index: int, fmt: str) -> bool:
-    """Whether a ``fmt`` file can hold a copy of stream ``index`` of ``media``.
-
-    Tried for real on a throwaway in-memory file: header, one packet and trailer, since some
-    muxers accept a stream's header and refuse it only when the file is finished.
-    """
-    with av.open(str(media)) as source:
-        stream = source.streams[index]
-        probe = av.open(io.BytesIO(), "w", format=fmt)
-        try:
-            out = probe.add_stream_from_template(stream)
-            for packet in source.demux(stream):
-                if packet.pts is not None and packet.size:
-                    packet.stream = out
-                    probe.mux(packet)
-                    break
-            probe.close()
-            return True
-        except (av.FFmpegError, ValueError, TypeError, NotImplementedError):
-            return False
 
 
 def check_address(address: str, inputs: InputFiles) -> bool:

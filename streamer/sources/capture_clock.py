@@ -41,13 +41,13 @@ class CaptureClock:
 
 class Clocked:
     """``source`` with its frames on ``clock``; its info says live, microsecond time base, no media
-    file to copy other streams from (a camera's output is its video only)."""
+    file or live audio to copy other streams from (a camera of ``streamer run`` records its video only)."""
 
     def __init__(self, source: Source, clock: CaptureClock) -> None:
         self._source = source
         self._clock = clock
         self.info: StreamInfo = dataclasses.replace(source.info, live=True, time_base=TIME_BASE, media_path=None,
-                                                    frame_count=None, duration_s=None)
+                                                    audio=None, frame_count=None, duration_s=None)
 
     def read(self) -> Frame | None:
         frame = self._source.read()

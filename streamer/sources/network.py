@@ -1,8 +1,14 @@
-"""RTSP / HTTP / other network streams through PyAV, timestamped by the capture clock."""
+"""RTSP / HTTP / other network streams through PyAV, timestamped by the capture clock.
+
+The camera's audio, where it sends some, is demuxed from the same connection and put into the
+job's :class:`~streamer.sources.audio_feed.AudioFeed` as it comes (one feed for every connection a
+reconnect opens); ``info.audio`` hands that feed to the sink.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -10,6 +16,7 @@ import av
 
 from streamer.errors import SourceError
 from streamer.frame import Frame, StreamInfo
+from streamer.sources.audio_feed import AudioFeed
 from streamer.sources.kind import SourceKind
 from streamer.sources.reconnect import ReconnectingSource, tcp_probe
 from streamer.urls import mask_credentials, tcp_address
@@ -43,10 +50,12 @@ class NetworkSource:
 
     One connection only: :class:`~streamer.sources.reconnect.ReconnectingSource` reopens it, with
     ``known=True`` (the stream was opened before: its frame rate is not probed again, and ``info.fps``
-    is then only FFmpeg's guess).
+    is then only FFmpeg's guess). ``audio``: the job's feed for the camera's audio, which this
+    connection's first audio stream (if any) is demuxed into.
     """
 
-    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float, known: bool = False) -> None:
+    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float, known: bool = False,
+                 audio: AudioFeed | None = None) -> None:
         self.url = url
         shown = mask_credentials(url)
         try:
@@ -60,7 +69,10 @@ class NetworkSource:
             self._container.close()
             raise SourceError(f"stream {shown} has no video")
         stream = self._container.streams.video[0]
-        self._frames = self._container.decode(stream)
+        sound = self._container.streams.audio[0] if audio is not None and self._container.streams.audio else None
+        self._audio = audio if audio is not None and audio.connect(sound) else None
+        self._packets = self._container.demux(stream, *([sound] if self._audio is not None else []))
+        self._decoded: deque[av.VideoFrame] = deque()
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
         self.info = StreamInfo(
             kind=SourceKind.URL,
@@ -70,6 +82,7 @@ class NetworkSource:
             time_base=Fraction(1, 1_000_000),
             live=True,
             description=shown,
+            audio=audio if audio is not None and audio.template is not None else None,
         )
         self.finite = self._container.duration is not None
         self.end_reason: str | None = None
@@ -78,9 +91,21 @@ class NetworkSource:
         self._last_ns = time.monotonic_ns()
         self._index = 0
 
+    def _next_frame(self) -> av.VideoFrame:
+        """The next decoded video frame; audio packets read on the way go to the feed. Raises
+        ``StopIteration`` at the end of the stream, ``av.FFmpegError``/``OSError`` when it fails."""
+        while not self._decoded:
+            packet = next(self._packets)
+            if packet.stream.type == "audio":
+                if self._audio is not None:
+                    self._audio.put(packet, time.monotonic_ns())
+                continue
+            self._decoded.extend(packet.decode())
+        return self._decoded.popleft()
+
     def read(self) -> Frame | None:
         try:
-            frame = next(self._frames)
+            frame = self._next_frame()
         except StopIteration:
             if self._index == 0:
                 raise SourceError(f"stream {self.info.description} ended before sending a frame") from None
@@ -124,7 +149,8 @@ def open_spec(spec: str, kind: SourceKind, options: SourceOptions) -> Reconnecti
     probed between reopens, where it has one)."""
     address = tcp_address(spec)
     probe = tcp_probe(*address, options.reconnect.probe_timeout_s) if address else None
-    return ReconnectingSource(lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s),
+    audio = AudioFeed(mask_credentials(spec))  # one for every connection: a reconnect restarts the audio in it
+    return ReconnectingSource(lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s, audio=audio),
                               description=mask_credentials(spec), policy=options.reconnect, probe=probe,
                               reopener=lambda: NetworkSource(spec, options.open_timeout_s, options.read_timeout_s,
-                                                             known=True))
+                                                             known=True, audio=audio))

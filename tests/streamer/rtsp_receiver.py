@@ -102,13 +102,15 @@ class RtspReceiver(_Listener):
 class RecordingServer(_Listener):
     """gst-rtsp-server in RECORD mode: ``start(out)`` records what is published to ``/x`` into ``out``."""
 
-    def start(self, out: Path, timeout_s: float = 30.0) -> None:
+    def start(self, out: Path, timeout_s: float = 30.0, audio: bool = False) -> None:
+        """Record into ``out``; with ``audio``, a stream with AAC audio beside its video (and only such a stream)."""
         from tests.streamer.rtsp_server import SYSTEM_PYTHON
 
-        self._run([SYSTEM_PYTHON, __file__, str(self.port), str(out), "--path", self.path], timeout_s)
+        self._run([SYSTEM_PYTHON, __file__, str(self.port), str(out), "--path", self.path,
+                   *(["--audio"] if audio else [])], timeout_s)
 
 
-def serve(port: int, out: str, path: str) -> None:
+def serve(port: int, out: str, path: str, audio: bool = False) -> None:
     import gi
 
     gi.require_version("Gst", "1.0")
@@ -122,7 +124,9 @@ def serve(port: int, out: str, path: str) -> None:
     factory = GstRtspServer.RTSPMediaFactory.new()
     factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
     # The published H.264 as it came (depayloaded, not decoded), in MPEG-TS: readable even when killed.
-    factory.set_launch(f"( rtph264depay name=depay0 ! h264parse ! mpegtsmux ! filesink location={out} )")
+    # With audio: the AAC depayloaded and parsed into the same MPEG-TS.
+    sound = "rtpmp4gdepay name=depay1 ! aacparse ! mux. " if audio else ""
+    factory.set_launch(f"( rtph264depay name=depay0 ! h264parse ! mpegtsmux name=mux ! filesink location={out} {sound})")
     server.get_mount_points().add_factory(path, factory)
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on 127.0.0.1:{port}")
@@ -137,6 +141,7 @@ if __name__ == "__main__":
     p.add_argument("port", type=int)
     p.add_argument("out")
     p.add_argument("--path", default="/x")
+    p.add_argument("--audio", action="store_true")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    serve(a.port, a.out, a.path)
+    serve(a.port, a.out, a.path, a.audio)

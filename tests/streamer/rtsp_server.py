@@ -5,7 +5,8 @@ Two sides in one file:
 - run as a script by the **system** Python (``/usr/bin/python3``, which has ``gi`` and
   GstRtspServer; the venv does not): ``/usr/bin/python3 tests/streamer/rtsp_server.py PORT FILE.h264``
   serves the Annex-B H.264 ``FILE`` at ``rtsp://127.0.0.1:PORT/x``, looped forever, re-encoded
-  live at its own frame rate (x264, zero latency), one shared media for every client. Any
+  live at its own frame rate (x264, zero latency), one shared media for every client; with
+  ``--audio aac`` or ``--audio pcma`` a 440 Hz tone beside it, as a camera's microphone. Any
   user/password in the URL is accepted (no authentication is asked for).
 - imported from the venv by tests and benchmarks: :func:`unavailable` (why the server cannot run
   here, or ``None``), :func:`write_annexb` (make a looping clip with PyAV) and :class:`RtspServer`
@@ -87,9 +88,11 @@ class RtspServer:
     def url(self, credentials: str = "") -> str:
         return f"rtsp://{credentials + '@' if credentials else ''}127.0.0.1:{self.port}{self.path}"
 
-    def start(self, clip: Path, fps: int = 30, timeout_s: float = 30.0) -> None:
+    def start(self, clip: Path, fps: int = 30, timeout_s: float = 30.0, audio: str = "none") -> None:
+        """Serve ``clip``; ``audio`` (``aac``, ``pcma``) adds the camera's microphone (see AUDIO_BRANCHES)."""
         self._proc = subprocess.Popen(
-            [SYSTEM_PYTHON, __file__, str(self.port), str(clip), "--path", self.path, "--fps", str(fps)],
+            [SYSTEM_PYTHON, __file__, str(self.port), str(clip), "--path", self.path, "--fps", str(fps),
+             "--audio", audio],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + timeout_s
@@ -132,7 +135,17 @@ class RtspServer:
         self.kill()
 
 
-def serve(port: int, clip: str, path: str, fps: int) -> None:
+# The camera's microphone: a 440 Hz tone, encoded as IP cameras send it (RTP payload 97: AAC as
+# mpeg4-generic, 48 kHz; payload 8: G.711 A-law, 8 kHz).
+AUDIO_BRANCHES = {
+    "aac": ("audiotestsrc wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=48000,channels=1 ! audioconvert "
+            "! avenc_aac ! rtpmp4gpay name=pay1 pt=97"),
+    "pcma": ("audiotestsrc wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! audioconvert "
+             "! alawenc ! rtppcmapay name=pay1"),
+}
+
+
+def serve(port: int, clip: str, path: str, fps: int, audio: str = "none") -> None:
     import gi
 
     gi.require_version("Gst", "1.0")
@@ -149,7 +162,8 @@ def serve(port: int, clip: str, path: str, fps: int) -> None:
     factory.set_launch(
         f"( multifilesrc location={clip} loop=true caps=video/x-h264,stream-format=byte-stream,framerate={fps}/1 "
         "! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 "
-        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} ! rtph264pay name=pay0 pt=96 config-interval=1 "
+        f"{AUDIO_BRANCHES.get(audio, '')} )"
     )
     factory.set_shared(True)
     server.get_mount_points().add_factory(path, factory)
@@ -166,6 +180,7 @@ if __name__ == "__main__":
     p.add_argument("clip")
     p.add_argument("--path", default="/x")
     p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--audio", choices=("none", *AUDIO_BRANCHES), default="none")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    serve(a.port, a.clip, a.path, a.fps)
+    serve(a.port, a.clip, a.path, a.fps, a.audio)

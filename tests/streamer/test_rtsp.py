@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import av
 import pytest
 
 from streamer.sources import ReconnectPolicy, SourceOptions, open_source
@@ -82,13 +83,13 @@ def largest_gap(times: list[float]) -> tuple[float, int]:
 def test_server_killed_mid_recording_and_restarted_recording_continues_with_a_gap(
         server: RtspServer, clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "cam.mp4"
-    server.start(clip)
+    server.start(clip, audio="aac")  # the camera's microphone comes back with it, in the same file
     proc = record(server.url(CREDENTIALS), out, "--duration", "14")
     wait_recording(out, proc)
     time.sleep(4)
     server.kill()
     time.sleep(3)
-    server.start(clip)
+    server.start(clip, audio="aac")
     code, log = finish(proc)
     assert code == 0, log
     assert "secret" not in log
@@ -106,6 +107,12 @@ def test_server_killed_mid_recording_and_restarted_recording_continues_with_a_ga
     assert len(frames) - after >= 60  # and the camera was recorded again after it
     assert after >= 60
     assert luma(frames[-1]) > 2 * luma(dark_frames(1, 320, 240)[0])  # still enhanced
+    with av.open(str(out)) as c:
+        sound = [float(p.pts * p.time_base) for p in c.demux(audio=0) if p.pts is not None and p.size]
+    audio_gap, audio_after = largest_gap(sound)
+    assert audio_gap == pytest.approx(gap, abs=0.5)  # the audio has the video's gap, not a jump cut
+    assert sound[audio_after] == pytest.approx(times[after], abs=0.5)  # and comes back with it
+    assert sound[-1] >= times[-1] - 0.2
 
 
 def test_a_camera_down_for_8_s_is_probed_and_picked_up_when_it_answers(server: RtspServer, clip: Path) -> None:
