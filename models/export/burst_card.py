@@ -75,8 +75,10 @@ burst T = {weights.burst} (any T works; the newest frame is enhanced). Output: (
 After Karadeniz, Erdem & Erdem, "Burst Photography for Learning to Enhance Extremely Dark Images" (arXiv:2006.09845),
 fine stage only, for 8-bit frames (`models/nets/burst.py`): each frame is scaled to a mean level of 0.4 by its own gain,
 one encoder shared by every frame (a stride-2 conv, then 3 levels of 16/32/64 channels at 1/2, 1/4, 1/8
-resolution); per level the features are max-pooled across the burst and concatenated with the newest frame's own
-features (so what does not line up with the newest frame can be ignored: pans and moving objects do not ghost);
+resolution); per level the features are max-pooled across the burst, each older frame's only where they agree with
+the newest frame's (`consistent_max`, added after training: a plain max kept a moving headlight's older positions,
+`benchmarks/eval_ghost.py`), and concatenated with the newest frame's own features (so what does not line up with
+the newest frame can be ignored: pans and moving objects do not ghost);
 one decoder with a global-context branch predicts the enhanced frame, pixel-shuffled back to full resolution.
 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
 budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/runtime/burst_ring.py`:
