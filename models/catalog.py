@@ -37,6 +37,9 @@ class Weights:
     colour_order: str = "RGB"
     input_range: tuple[int, int] = (0, 255)
     summary: str = ""
+    # Where its card's numbers come from: "lol" (the LOL validation pairs, benchmarks/eval_lol.py) or
+    # "night2day" (held-out webcam views, benchmarks/eval_night2day.py).
+    validated_on: str = "lol"
 
     def checkpoint_path(self) -> Path:
         return WEIGHTS_DIR / self.checkpoint
@@ -89,6 +92,11 @@ CATALOG: dict[str, Weights] = {
         summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
     ),
 }
+
+
+def validated_on(dataset: str) -> list[str]:
+    """The models whose card quotes ``dataset``'s validation (``"lol"``, ``"night2day"``)."""
+    return [name for name, w in CATALOG.items() if w.validated_on == dataset]
 
 
 def get(name: str) -> Weights:
