@@ -64,3 +64,11 @@ def test_the_card_names_the_reduced_width_the_data_and_the_proxy(shipped: dict, 
     for text in ("reduced width: ngf\n8", "## Training", "## Validation", "non-commercial", "proxy",
                  "not measured: no Inception weights here", "`--size full`", "52x40", "| night2day | 2.00"):
         assert text.replace("\n", " ") in card.replace("\n", " "), text
+
+
+def test_lol_cards_still_need_their_validation_numbers() -> None:
+    from models.errors import ConfigError
+    from models.export.card import render_card
+
+    with pytest.raises(ConfigError, match="--psnr and --ssim"):
+        render_card(catalog.get("zero-dce++"), {"config": {}}, None, None)
