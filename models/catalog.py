@@ -91,6 +91,15 @@ CATALOG: dict[str, Weights] = {
         card="burst.md",
         summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
     ),
+    "night2day": Weights(
+        name="night2day",
+        arch="night2day",
+        checkpoint="night2day.pt",
+        onnx="night2day.onnx",
+        card="night2day.md",
+        summary="CycleGAN night-to-day translation of street scenes: paints the night as day (0.7M parameters)",
+        validated_on="night2day",
+    ),
 }
 
 

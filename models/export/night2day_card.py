@@ -84,8 +84,8 @@ bilinearly. In a stream the temporal smoothing of the curve models applies (on b
 
 ## Training
 - Code: `streamer train night2day` (`models/training/night2day.py`), from random initialization, **on 2 CPU cores
-  (one thread), the reduced `--size cpu` configuration**: generators and discriminators at ngf = ndf =
-  {cfg.get("ngf")}/{cfg.get("ndf")}, random {cfg.get("crop")}x{cfg.get("crop")} crops with horizontal flips of frames
+  (one thread), the reduced `--size cpu` configuration**: generators at ngf = {cfg.get("ngf")}, discriminators at
+  ndf = {cfg.get("ndf")}, random {cfg.get("crop")}x{cfg.get("crop")} crops with horizontal flips of frames
   shrunk to a {cfg.get("short_side")} px short side. `--size full` is the reference configuration (ngf = ndf = 64,
   256 px crops), for a GPU.
 - Data: `shared/data/night2day` (AMOS webcam frames, unpaired): {images.get("night")} night and {images.get("day")}
@@ -107,6 +107,12 @@ histogram (`models/training/distances.py`); KID's cubic kernel and the Frechet d
 to the day frames. These numbers are not FID or KID and are not comparable with published ones.
 
 {_evaluation_md(results)}
+
+What it looks like (`benchmarks/results/night2day_strip.png`): at this width and length of training the
+translated frames are blurred, with a grid-like GAN texture and invented grey-blue skies; buildings and streets
+lose their detail. The proxy sees colour and texture statistics only, not structure: it ranks these frames
+closest to the day frames, yet zero-dce++ keeps the scene readable and night2day does not. Treat these weights as
+a working pipeline to train further (or at `--size full` on a GPU), not as a finished model.
 
 With the standard FID Inception weights at hand: `python benchmarks/eval_fid.py REAL_DIR FAKE_DIR --inception
 pt_inception-2015-12-05-6726825d.pth`.
