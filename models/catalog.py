@@ -37,6 +37,9 @@ class Weights:
     colour_order: str = "RGB"
     input_range: tuple[int, int] = (0, 255)
     summary: str = ""
+    # Where its card's numbers come from: "lol" (the LOL validation pairs, benchmarks/eval_lol.py) or
+    # "night2day" (held-out webcam views, benchmarks/eval_night2day.py).
+    validated_on: str = "lol"
 
     def checkpoint_path(self) -> Path:
         return WEIGHTS_DIR / self.checkpoint
@@ -88,7 +91,21 @@ CATALOG: dict[str, Weights] = {
         card="burst.md",
         summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
     ),
+    "night2day": Weights(
+        name="night2day",
+        arch="night2day",
+        checkpoint="night2day.pt",
+        onnx="night2day.onnx",
+        card="night2day.md",
+        summary="CycleGAN night-to-day translation of street scenes: paints the night as day (0.7M parameters)",
+        validated_on="night2day",
+    ),
 }
+
+
+def validated_on(dataset: str) -> list[str]:
+    """The models whose card quotes ``dataset``'s validation (``"lol"``, ``"night2day"``)."""
+    return [name for name, w in CATALOG.items() if w.validated_on == dataset]
 
 
 def get(name: str) -> Weights:

@@ -89,9 +89,14 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-SHIPPED_KEYS = ("arch", "scale", "curve_rule", "burst", "state_dict", "step", "config", "metrics", "lineage")
+SHIPPED_KEYS = ("arch", "scale", "curve_rule", "burst", "ngf", "n_blocks", "state_dict", "step", "config", "metrics",
+                "validation", "lineage")
 
 
 def shippable(ckpt: dict) -> dict:
-    """The checkpoint without optimizer state: what ships in ``models/weights``."""
-    return {k: ckpt[k] for k in SHIPPED_KEYS if k in ckpt}
+    """The checkpoint without optimizer or other training state: what ships in ``models/weights``; the
+    weights in float16 when the architecture says so (:attr:`models.registry.Architecture.half_weights`)."""
+    shipped = {k: ckpt[k] for k in SHIPPED_KEYS if k in ckpt}
+    if registry.get(ckpt["arch"]).half_weights:
+        shipped["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    return shipped

@@ -51,6 +51,8 @@ class Architecture:
         curve_lut: the CPU lookup-table fast path applies (companion ``curves``: the curve estimator).
         max_pixels: frames with more pixels run at a smaller working size, their output scaled back up
             (:mod:`models.backends.resized`); ``None``: always at the frame's own size.
+        half_weights: the shipped files store the weights in float16 (computed in float32): a wide
+            network within the size budget of shipped weights.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Architecture:
     stream_graphs: str | None = None
     curve_lut: bool = False
     max_pixels: int | None = None
+    half_weights: bool = False
 
     @property
     def streaming(self) -> bool:
@@ -115,6 +118,19 @@ ARCHITECTURES: dict[str, Architecture] = {
         smoothing=False,
         max_pixels=640 * 360,
         stream_graphs="models.nets.burst:stream_graphs",
+    ),
+    # CycleGAN's night->day generator. It learnt frames at a 180 px short side: on CPUs larger frames
+    # run near that scale (640x360 at 320x180, 720p at 426x240, 1080p at 480x270), which also bounds its cost.
+    "night2day": Architecture(
+        name="night2day",
+        network="models.nets.cyclegan:ResnetGenerator",
+        options=("ngf", "n_blocks"),
+        frame_model="models.nets.cyclegan:GeneratorFrameModel",
+        trainer="models.training.night2day:train",
+        train_config="models.training.night2day:Night2DayConfig",
+        card="models.export.night2day_card:render",
+        max_pixels=480 * 270,
+        half_weights=True,
     ),
 }
 

@@ -21,7 +21,8 @@ from streamer.urls import MaskingFilter, mask_credentials
 
 log = logging.getLogger("streamer")
 
-MODEL_CHOICES_HELP = "zero-dce, zero-dce++ (default) or burst (fuses the last 6 frames: less noise)"
+MODEL_CHOICES_HELP = ("zero-dce, zero-dce++ (default), burst (fuses the last 6 frames: less noise) or night2day "
+                     "(CycleGAN: makes a night street look like day)")
 DEVICE_HELP = ("where the model runs: auto (default: an NVIDIA GPU when the backend can use one here, else the CPU), "
                "cpu, or cuda (the GPU; an error when no backend runs on it here)")
 
@@ -149,9 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list models and the backends available here")
 
-    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), or the burst model")
-    t.add_argument("arch", help="zero-dce, zero-dce++ or burst")
-    t.add_argument("--data", type=Path, action="append", required=True, help="folder of training images (repeatable)")
+    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), the burst model, "
+                                     "or night2day (CycleGAN)")
+    t.add_argument("arch", help="zero-dce, zero-dce++, burst or night2day")
+    t.add_argument("--data", type=Path, action="append", required=True,
+                   help="folder of training images (repeatable); night2day: one folder holding night/ and day/")
     t.add_argument("--out", type=Path, required=True, help="checkpoint to write (and resume from)")
     t.add_argument("--steps", type=int, help="(2000; burst: 3000)")
     t.add_argument("--batch-size", type=int, help="(8)")
@@ -193,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-low", type=Path, help="validation pairs: low-light folder")
     t.add_argument("--val-high", type=Path, help="validation pairs: normal-light folder (same names)")
     t.add_argument("--val-count", type=int, default=50, help="hold out this many highest-numbered pairs")
-    t.add_argument("--val-every", type=int, default=0)
+    t.add_argument("--val-every", type=int, help="validate every N steps (0: never; night2day: 500)")
     t.add_argument("--keep-validated", action="store_true",
                    help="also keep each validated checkpoint, as OUT.stepN.pt (to choose a step afterwards)")
     t.add_argument("--save-every", type=int, default=200)
@@ -205,6 +208,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2)")
     t.add_argument("--ratio-min", type=float, help="burst: least exposure ratio of the synthetic bursts (5)")
     t.add_argument("--ratio-max", type=float, help="burst: greatest exposure ratio (50)")
+    t.add_argument("--size", choices=("cpu", "full"),
+                   help="night2day: cpu (default: ngf = ndf = 16, 128 px crops of a 180 px short side) or full "
+                        "(the reference CycleGAN: ngf = ndf = 64, 256 px crops; for a GPU)")
+    t.add_argument("--ngf", type=int, help="night2day: generator width (cpu 16, full 64)")
+    t.add_argument("--ndf", type=int, help="night2day: discriminator width (cpu 16, full 64)")
+    t.add_argument("--n-blocks", type=int, help="night2day: residual blocks of the generator (9)")
+    t.add_argument("--beta1", type=float, help="night2day: Adam beta1 (0.5)")
+    t.add_argument("--cycle-weight", type=float, help="night2day: cycle-consistency weight (10)")
+    t.add_argument("--identity-weight", type=float, help="night2day: identity weight, times the cycle weight (0.5)")
+    t.add_argument("--pool-size", type=int, help="night2day: generated images kept for the discriminators (50)")
+    t.add_argument("--held-out-view", dest="held_out_views", action="append", metavar="WxH",
+                   help="night2day: frame size of a webcam view never trained on (repeatable; default "
+                        "373x256, 386x256, 440x256 of shared/data/night2day)")
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
@@ -220,8 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("card", help="write a shipped model's card from its checkpoint's training record")
     c.add_argument("model", help=MODEL_CHOICES_HELP)
-    c.add_argument("--psnr", type=float, required=True, help="LOL validation PSNR (python benchmarks/eval_lol.py)")
-    c.add_argument("--ssim", type=float, required=True, help="LOL validation SSIM")
+    c.add_argument("--psnr", type=float, help="LOL validation PSNR (python benchmarks/eval_lol.py; not for night2day)")
+    c.add_argument("--ssim", type=float, help="LOL validation SSIM (not for night2day)")
     return p
 
 

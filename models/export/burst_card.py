@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from models.catalog import Weights, sha256
-from models.export.card import INPUT_ITSELF, licence
+from models.export.card import INPUT_ITSELF, licence, require_lol
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "eval_burst.json"
 
@@ -47,8 +47,9 @@ def night_results() -> dict | None:
     return json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else None
 
 
-def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, night: dict | None = None) -> str:
+def render(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | None, night: dict | None = None) -> str:
     """The card's Markdown; ``night`` defaults to :func:`night_results`."""
+    require_lol(psnr, ssim)
     night = night_results() if night is None else night
     cfg = ckpt.get("config", {})
     files = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.catalog import Weights, sha256
+from models.errors import ConfigError
 
 DATASETS = {
     "lol": "LOL (Wei et al., BMVC 2018)",
@@ -117,7 +118,14 @@ def _training(weights: Weights, ckpt: dict) -> str:
     return text + "\n"
 
 
-def render_card(weights: Weights, ckpt: dict, psnr: float, ssim: float) -> str:
+def require_lol(psnr: float | None, ssim: float | None) -> None:
+    """The LOL cards quote the validation numbers: ``ConfigError`` when they were not given."""
+    if psnr is None or ssim is None:
+        raise ConfigError("this card quotes the LOL validation: give --psnr and --ssim (python benchmarks/eval_lol.py)")
+
+
+def render_card(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | None) -> str:
+    require_lol(psnr, ssim)
     cfg = ckpt.get("config", {})
     off_p, off_s = OFFICIAL[weights.arch]
     return f"""# {weights.name}: model card

@@ -62,7 +62,8 @@ def export_onnx(net: nn.Module, out: Path, example_hw: tuple[int, int] = (360, 6
     model = frame_model(net.eval()).eval()
     example = torch.zeros((arch.burst, *example_hw, 3), dtype=torch.uint8)
     _export(model, (example,), out, ["frames"], ["enhanced"],
-            {"frames": {0: "burst", 1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}})
+            {"frames": {0: "burst", 1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
+            half_weights=arch.half_weights)
     if arch.export_companions is not None:
         registry.resolve(arch.export_companions)(net, out)
     return out
@@ -108,8 +109,31 @@ def export_stream_graphs(net: nn.Module, frame_graph: Path, example_hw: tuple[in
     return enc_path, dec_path
 
 
+def store_half_weights(proto) -> None:
+    """Store the float32 weights of an ONNX model as float16, each cast back to float32 by a ``Cast``
+    node at the start of the graph: half the file, the same float32 arithmetic (ONNX Runtime folds the
+    casts when it loads the graph). Small tensors (<= 64 values) stay as they are."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = proto.graph
+    casts, kept = [], []
+    for init in graph.initializer:
+        values = numpy_helper.to_array(init)
+        if init.data_type != TensorProto.FLOAT or values.size <= 64:
+            kept.append(init)
+            continue
+        half = numpy_helper.from_array(values.astype("float16"), f"{init.name}__f16")
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT, name=f"{init.name}__cast"))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = [*casts, *graph.node]
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
 def _export(model: nn.Module, example: tuple[Tensor, ...], out: Path, input_names: list[str], output_names: list[str],
-            dynamic_axes: dict, metadata: dict[str, str] | None = None) -> Path:
+            dynamic_axes: dict, metadata: dict[str, str] | None = None, half_weights: bool = False) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:
@@ -117,6 +141,8 @@ def _export(model: nn.Module, example: tuple[Tensor, ...], out: Path, input_name
             # Shape checks in the networks are static per export: the tracer's warnings are noise.
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
             warnings.filterwarnings("ignore", category=DeprecationWarning)
+            # Instance norm (night2day) always normalises by the frame's own statistics: train=True is right.
+            warnings.filterwarnings("ignore", message=".*'instance_norm' is set to train=True.*")
             torch.onnx.export(
                 model.eval(),
                 example,
@@ -127,13 +153,15 @@ def _export(model: nn.Module, example: tuple[Tensor, ...], out: Path, input_name
                 opset_version=OPSET,
                 dynamo=False,
             )
-        if metadata:
+        if metadata or half_weights:
             import onnx
 
             proto = onnx.load(str(tmp))
-            for key, value in metadata.items():
+            for key, value in (metadata or {}).items():
                 entry = proto.metadata_props.add()
                 entry.key, entry.value = key, value
+            if half_weights:
+                store_half_weights(proto)
             onnx.save(proto, str(tmp))
     except Exception as e:
         tmp.unlink(missing_ok=True)
