@@ -11,7 +11,7 @@ architecture's record, :attr:`Weights.architecture`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models import registry
@@ -37,6 +37,9 @@ class Weights:
     colour_order: str = "RGB"
     input_range: tuple[int, int] = (0, 255)
     summary: str = ""
+    # Shipped models run first, in order, each on the one before's output; this one's network runs last
+    # (:mod:`models.backends.chained`). Every one is a single-frame model.
+    chain: tuple[str, ...] = ()
 
     def checkpoint_path(self) -> Path:
         return WEIGHTS_DIR / self.checkpoint
@@ -46,6 +49,10 @@ class Weights:
 
     def card_path(self) -> Path:
         return WEIGHTS_DIR / self.card
+
+    def stages(self) -> tuple[Weights, ...]:
+        """The models a frame goes through, in order: the ``chain``, then this one's own network."""
+        return (*(get(name) for name in self.chain), replace(self, chain=()))
 
     @property
     def architecture(self) -> registry.Architecture:
@@ -87,6 +94,24 @@ CATALOG: dict[str, Weights] = {
         onnx="burst.onnx",
         card="burst.md",
         summary="burst fusion of the last 6 frames: denoises and brightens (141k parameters)",
+    ),
+    "restorer": Weights(
+        name="restorer",
+        arch="restorer",
+        checkpoint="restorer.pt",
+        onnx="restorer.onnx",
+        card="restorer.md",
+        summary="removes the noise and compression of a dark frame that is already brightened (a small U-Net, "
+                "trained on CycleGAN-made real-noise pairs)",
+    ),
+    "zero-dce++-clean": Weights(
+        name="zero-dce++-clean",
+        arch="restorer",
+        checkpoint="restorer.pt",
+        onnx="restorer.onnx",
+        card="restorer.md",
+        chain=("zero-dce++",),
+        summary="zero-dce++, then the restorer: brightens, then removes the noise brightening revealed",
     ),
 }
 

@@ -93,5 +93,7 @@ SHIPPED_KEYS = ("arch", "scale", "curve_rule", "burst", "state_dict", "step", "c
 
 
 def shippable(ckpt: dict) -> dict:
-    """The checkpoint without optimizer state: what ships in ``models/weights``."""
-    return {k: ckpt[k] for k in SHIPPED_KEYS if k in ckpt}
+    """The checkpoint without optimizer state: what ships in ``models/weights`` (with the keys its
+    architecture is built from, :attr:`models.registry.Architecture.options`)."""
+    keys = (*SHIPPED_KEYS, *registry.get(ckpt["arch"]).options)
+    return {k: ckpt[k] for k in keys if k in ckpt}

@@ -116,6 +116,29 @@ ARCHITECTURES: dict[str, Architecture] = {
         max_pixels=640 * 360,
         stream_graphs="models.nets.burst:stream_graphs",
     ),
+    # Issue 14, stage 1: the CycleGAN whose clean-to-degraded generator makes stage 2's training pairs
+    # (trained, never shipped or streamed).
+    "degrader": Architecture(
+        name="degrader",
+        network="models.nets.restorer:Degrader",
+        options=("channels", "blocks", "noise"),
+        trainer="models.training.degradation:train",
+        train_config="models.training.degradation:DegradationConfig",
+        card="models.export.restorer_card:render",
+        smoothing=False,
+    ),
+    # Stage 2: removes what brightening revealed. Its cost grows with the pixel count: frames over
+    # 640x400 (LOL's 600x400 runs as it is) run at a working size, 720p at 640x360.
+    "restorer": Architecture(
+        name="restorer",
+        network="models.nets.restorer:Restorer",
+        options=("generator", "channels", "blocks"),
+        frame_model="models.nets.restorer:RestorerFrameModel",
+        trainer="models.training.restorer:train",
+        train_config="models.training.restorer:RestorerConfig",
+        card="models.export.restorer_card:render",
+        max_pixels=640 * 400,
+    ),
 }
 
 

@@ -131,8 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list models and the backends available here")
 
-    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), or the burst model")
-    t.add_argument("arch", help="zero-dce, zero-dce++ or burst")
+    t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), the burst model, "
+                                     "or the denoiser's two stages (degrader, then restorer)")
+    t.add_argument("arch", help="zero-dce, zero-dce++, burst, degrader (denoiser stage 1: a CycleGAN clean <-> real "
+                                "degraded) or restorer (stage 2, on the degrader's pairs)")
     t.add_argument("--data", type=Path, action="append", required=True, help="folder of training images (repeatable)")
     t.add_argument("--out", type=Path, required=True, help="checkpoint to write (and resume from)")
     t.add_argument("--steps", type=int, help="(2000; burst: 3000)")
@@ -187,6 +189,30 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2)")
     t.add_argument("--ratio-min", type=float, help="burst: least exposure ratio of the synthetic bursts (5)")
     t.add_argument("--ratio-max", type=float, help="burst: greatest exposure ratio (50)")
+    g = t.add_argument_group("denoiser (degrader, restorer)")
+    g.add_argument("--degraded", type=Path, action="append",
+                   help="degrader: folder of real dark, noisy images, or a video file (repeatable); --data holds the clean ones")
+    g.add_argument("--frames-per-video", type=int, help="degrader: evenly spaced frames taken from each video (30)")
+    g.add_argument("--max-images", type=int, help="at most this many files of each set, drawn at random (800; 0: all)")
+    g.add_argument("--channels", type=int, help="generator width (degrader 16, restorer 16)")
+    g.add_argument("--blocks", type=int, help="residual blocks of a resnet generator (3)")
+    g.add_argument("--noise", type=int, help="degrader: random input channels of F (2)")
+    g.add_argument("--disc-channels", type=int, help="PatchGAN width (32)")
+    g.add_argument("--lr-end", type=float, help="the learning rate decays linearly to this at the last step (1e-5)")
+    g.add_argument("--cycle-weight", type=float, help="degrader: cycle-consistency L1 weight (10)")
+    g.add_argument("--identity-weight", type=float, help="degrader: identity L1 weight (5)")
+    g.add_argument("--degrader", type=Path, help="restorer: the stage-1 checkpoint whose F makes the training pairs")
+    g.add_argument("--curve", type=Path, help="restorer: the curve model that brightens F(y) first, as in the stream "
+                                              "(default: the shipped zero-dce++)")
+    g.add_argument("--generator", choices=("unet", "resnet"), help="restorer: generator body (unet)")
+    g.add_argument("--twice", type=float, help="restorer: share of batches degraded twice, F(F(y)) (0)")
+    g.add_argument("--pair-fraction", type=float,
+                   help="restorer with --pairs LOW HIGH: share of each batch cut from those real pairs (0.25)")
+    g.add_argument("--feature-weight", type=float, help="restorer: feature-space loss weight (1)")
+    g.add_argument("--adv-weight", type=float, help="restorer: LSGAN loss weight (0.01)")
+    g.add_argument("--vgg", type=Path, help="restorer: standard VGG-19 weights (torchvision layout) for the feature "
+                                            "loss; default: the discriminator's own features (nothing to download)")
+    g.add_argument("--ema", type=float, help="restorer: decay of the weights' moving average that ships (0.999)")
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
