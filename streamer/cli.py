@@ -21,7 +21,9 @@ from streamer.urls import MaskingFilter, mask_credentials
 
 log = logging.getLogger("streamer")
 
-MODEL_CHOICES_HELP = "zero-dce, zero-dce++ (default) or burst (fuses the last 6 frames: less noise)"
+MODEL_CHOICES_HELP = ("zero-dce, zero-dce++ (default), burst (fuses the last 6 frames: less noise), zero-dce++-clean "
+                      "(zero-dce++, then the restorer removes the noise brightening revealed) or restorer (alone, for "
+                      "dark frames that are already brightened)")
 DEVICE_HELP = ("where the model runs: auto (default: an NVIDIA GPU when the backend can use one here, else the CPU), "
                "cpu, or cuda (the GPU; an error when no backend runs on it here)")
 
@@ -206,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                                               "(default: the shipped zero-dce++)")
     g.add_argument("--generator", choices=("unet", "resnet"), help="restorer: generator body (unet)")
     g.add_argument("--twice", type=float, help="restorer: share of batches degraded twice, F(F(y)) (0)")
+    g.add_argument("--match-exposure", action="store_true", default=None,
+                   help="restorer: scale each target to its brightened input's mean: the exposure stays the curve "
+                        "model's, the restorer only restores")
     g.add_argument("--pair-fraction", type=float,
                    help="restorer with --pairs LOW HIGH: share of each batch cut from those real pairs (0.25)")
     g.add_argument("--feature-weight", type=float, help="restorer: feature-space loss weight (1)")

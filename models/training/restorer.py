@@ -6,9 +6,10 @@ The run-time input decides the training input. In the stream the restorer runs a
 that way from a clean crop ``y``: ``d = F(y)`` (stage 1's clean-to-degraded generator, or ``F(F(y))``
 for a ``twice`` share of the batches: harder), rounded to uint8 levels as a camera would deliver it,
 then brightened by the curve model (``curve``: the shipped Zero-DCE++ by default, the exact path) and
-rounded again. The target is ``y`` itself: the restorer removes noise and artefacts and also corrects
-what the curve got wrong about exposure and colour. With ``pairs`` a ``pair_fraction`` share of each
-batch is real: (curve(LOL low), LOL high) crops.
+rounded again. The target is ``y`` itself (the restorer removes noise and artefacts and also corrects
+what the curve got wrong about exposure and colour), or with ``match_exposure`` ``y`` scaled by one gain
+to the brightened input's mean (the exposure stays the curve model's; the restorer only restores).
+With ``pairs`` a ``pair_fraction`` share of each batch is real: (curve(LOL low), LOL high) crops.
 
 Loss: L1 + ``feature_weight`` x a feature-space L1 + ``adv_weight`` x LSGAN (a PatchGAN discriminator).
 The feature space is the discriminator's own layers (feature matching: nothing to download), or VGG-19's
@@ -40,6 +41,7 @@ from models.checkpoint import load_checkpoint, load_into, network_from_checkpoin
 from models.errors import ConfigError
 from models.imagefiles import list_images, read_rgb
 from models.nets.restorer import GENERATORS, PatchDiscriminator, Restorer, VGG19Features
+from models.training.curves import match_brightness
 from models.training.data import CropSampler, PairSplit, holdout_pairs
 from models.training.degradation import (
     PatchSampler,
@@ -77,6 +79,7 @@ class RestorerConfig:
     vgg: Path | None = None
     ema: float = 0.999
     twice: float = 0.0
+    match_exposure: bool = False
     pairs: tuple[Path, Path] | None = None
     pair_fraction: float = 0.25
     max_images: int = 800
@@ -306,6 +309,8 @@ def train(cfg: RestorerConfig) -> dict:
                 lo, hi, _ = real.batch(n_real)
                 x = torch.cat([x, brighten(to_tensor(lo))])
                 y = torch.cat([y, to_tensor(hi)])
+            if cfg.match_exposure:  # the exposure stays the curve model's: the restorer restores, it does not re-expose
+                y = match_brightness(y, x).clamp(0.0, 1.0)
             lr = linear_lr(step, cfg.steps, cfg.lr, cfg.lr_end)
             for opt in (opt_g, opt_d):
                 for group in opt.param_groups:

@@ -92,7 +92,7 @@ def test_stage2_trains_the_shipped_weights_as_an_average(generator: str, sets, d
     # Resumed, and then fine-tuned from it: the lineage says where the weights came from.
     assert restorer.train(stage2(sets, degrader_ckpt, out, generator=generator, steps=3, resume=True))["step"] == 3
     child = restorer.train(stage2(sets, degrader_ckpt, tmp_path / "c.pt", generator=generator, steps=1, init=out,
-                                  val_low=None, val_high=None, twice=1.0))
+                                  val_low=None, val_high=None, twice=1.0, match_exposure=True))
     assert child["lineage"][-1]["step"] == 3
 
 
