@@ -34,9 +34,11 @@ def _cost_table(results: dict) -> str:
     cost = results.get("cost_720p", {})
     if not cost:
         return "(run `python benchmarks/eval_restorer.py`)"
-    rows = ["| model, one 1280x720 frame | median ms | quartiles ms |", "|---|---|---|"]
+    rows = ["| model, one 1280x720 frame | path | median ms (wall) | quartiles ms | CPU ms on 1 thread |",
+            "|---|---|---|---|---|"]
     for name, r in cost.items():
-        rows.append(f"| {name} | {r['median_ms']:.1f} | {r['q1_ms']:.1f}-{r['q3_ms']:.1f} |")
+        rows.append(f"| {name} | {r['path']} | {r['median_ms']:.1f} | {r['q1_ms']:.1f}-{r['q3_ms']:.1f} "
+                    f"| {r.get('cpu_ms_one_thread', float('nan')):.1f} |")
     return "\n".join(rows)
 
 
