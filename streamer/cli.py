@@ -208,9 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
                                               "(default: the shipped zero-dce++)")
     g.add_argument("--generator", choices=("unet", "resnet"), help="restorer: generator body (unet)")
     g.add_argument("--twice", type=float, help="restorer: share of batches degraded twice, F(F(y)) (0)")
-    g.add_argument("--match-exposure", action="store_true", default=None,
-                   help="restorer: scale each target to its brightened input's mean: the exposure stays the curve "
-                        "model's, the restorer only restores")
+    g.add_argument("--match-exposure", choices=("none", "mean", "local"),
+                   help="restorer: bring each target to its brightened input's exposure, so the exposure stays the curve "
+                        "model's and the restorer only restores: mean (one gain) or local (the input's local average "
+                        "under the target's detail); none (default): the clean image as it is")
     g.add_argument("--pair-fraction", type=float,
                    help="restorer with --pairs LOW HIGH: share of each batch cut from those real pairs (0.25)")
     g.add_argument("--feature-weight", type=float, help="restorer: feature-space loss weight (1)")

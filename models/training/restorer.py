@@ -8,7 +8,8 @@ for a ``twice`` share of the batches: harder), rounded to uint8 levels as a came
 then brightened by the curve model (``curve``: the shipped Zero-DCE++ by default, the exact path) and
 rounded again. The target is ``y`` itself (the restorer removes noise and artefacts and also corrects
 what the curve got wrong about exposure and colour), or with ``match_exposure`` ``y`` scaled by one gain
-to the brightened input's mean (the exposure stays the curve model's; the restorer only restores).
+to the brightened input's exposure: its mean (``mean``), or its local average (``local``, tone and colour kept
+everywhere); the exposure stays the curve model's and the restorer only restores.
 With ``pairs`` a ``pair_fraction`` share of each batch is real: (curve(LOL low), LOL high) crops.
 
 Loss: L1 + ``feature_weight`` x a feature-space L1 + ``adv_weight`` x LSGAN (a PatchGAN discriminator).
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.catalog import get as shipped
@@ -55,6 +57,28 @@ from models.training.degradation import (
 from models.training.synth import well_exposed
 
 log = logging.getLogger(__name__)
+
+
+MATCH_EXPOSURE = ("none", "mean", "local")
+# The local exposure of ``--match-exposure local``: a box average this wide (pixels), about the size of a
+# curve-map cell of Zero-DCE++ (1/12 scale) and well above the noise's.
+LOCAL_WINDOW = 15
+
+
+def exposure_matched(y: Tensor, x: Tensor, mode: str) -> Tensor:
+    """The target ``y`` brought to the exposure of the brightened input ``x`` (NCHW in [0, 1]).
+
+    ``mean``: one gain per image, to ``x``'s mean. ``local``: ``y``'s detail on ``x``'s local average
+    (``y - blur(y) + blur(x)``, a :data:`LOCAL_WINDOW`-pixel box per channel): tone and colour stay the curve
+    model's everywhere, and what the restorer learns is the difference at fine scale: noise, blocking, lost detail.
+    """
+    if mode == "mean":
+        return match_brightness(y, x).clamp(0.0, 1.0)
+
+    def blur(t: Tensor) -> Tensor:
+        return F.avg_pool2d(t, LOCAL_WINDOW, 1, LOCAL_WINDOW // 2, count_include_pad=False)
+
+    return (y - blur(y) + blur(x)).clamp(0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -79,7 +103,7 @@ class RestorerConfig:
     vgg: Path | None = None
     ema: float = 0.999
     twice: float = 0.0
-    match_exposure: bool = False
+    match_exposure: str = "none"
     pairs: tuple[Path, Path] | None = None
     pair_fraction: float = 0.25
     max_images: int = 800
@@ -106,6 +130,8 @@ class RestorerConfig:
             raise ConfigError("--crop must be a multiple of 8")
         if not 0 < self.lr_end <= self.lr:
             raise ConfigError("--lr-end must be positive and at most --lr")
+        if self.match_exposure not in MATCH_EXPOSURE:
+            raise ConfigError(f"--match-exposure must be one of {', '.join(MATCH_EXPOSURE)}, not {self.match_exposure!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError("--ema must be in [0, 1)")
         for name in ("twice", "pair_fraction"):
@@ -309,8 +335,8 @@ def train(cfg: RestorerConfig) -> dict:
                 lo, hi, _ = real.batch(n_real)
                 x = torch.cat([x, brighten(to_tensor(lo))])
                 y = torch.cat([y, to_tensor(hi)])
-            if cfg.match_exposure:  # the exposure stays the curve model's: the restorer restores, it does not re-expose
-                y = match_brightness(y, x).clamp(0.0, 1.0)
+            if cfg.match_exposure != "none":  # the exposure stays the curve model's: the restorer restores
+                y = exposure_matched(y, x, cfg.match_exposure)
             lr = linear_lr(step, cfg.steps, cfg.lr, cfg.lr_end)
             for opt in (opt_g, opt_d):
                 for group in opt.param_groups:

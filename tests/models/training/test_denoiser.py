@@ -92,7 +92,7 @@ def test_stage2_trains_the_shipped_weights_as_an_average(generator: str, sets, d
     # Resumed, and then fine-tuned from it: the lineage says where the weights came from.
     assert restorer.train(stage2(sets, degrader_ckpt, out, generator=generator, steps=3, resume=True))["step"] == 3
     child = restorer.train(stage2(sets, degrader_ckpt, tmp_path / "c.pt", generator=generator, steps=1, init=out,
-                                  val_low=None, val_high=None, twice=1.0, match_exposure=True))
+                                  val_low=None, val_high=None, twice=1.0, match_exposure="local"))
     assert child["lineage"][-1]["step"] == 3
 
 
@@ -156,3 +156,12 @@ def test_stage1_reads_video_files_as_degraded_frames(tmp_path: Path) -> None:
     assert len(frames) == 4 and frames[0].shape == (48, 64, 3)
     with pytest.raises(ConfigError, match="need at least 2"):
         degradation.load_images((path,), "degraded", 64, frames_per_video=4)
+
+
+def test_local_exposure_matching_keeps_the_inputs_tone_and_the_targets_detail() -> None:
+    y = torch.rand(1, 3, 64, 64) * 0.2 + 0.5
+    x = torch.full((1, 3, 64, 64), 0.2)
+    t = restorer.exposure_matched(y, x, "local")
+    assert abs(float(t.mean()) - 0.2) < 0.01
+    assert torch.allclose(t[..., 20:40, 20:40] - t[..., 20:40, 20:40].mean(), y[..., 20:40, 20:40] - y[..., 20:40, 20:40].mean(),
+                          atol=0.05)
