@@ -101,8 +101,8 @@ CATALOG: dict[str, Weights] = {
         checkpoint="restorer.pt",
         onnx="restorer.onnx",
         card="restorer.md",
-        summary="removes the noise and compression of a dark frame that is already brightened (a small U-Net, "
-                "trained on CycleGAN-made real-noise pairs)",
+        summary="removes the noise and compression of a dark frame that is already brightened (a small ResNet, 69k "
+                "parameters, trained on CycleGAN-made real-noise pairs)",
     ),
     "zero-dce++-clean": Weights(
         name="zero-dce++-clean",

@@ -71,16 +71,19 @@ class _Generator(nn.Module):
     """What both bodies share. The frame enters at half resolution without losing a sample
     (``pixel_unshuffle``: 2x2 pixels become 12 channels) and the correction leaves through
     nearest-neighbour upsampling and one 3x3 conv at full resolution: the only full-resolution
-    layer, so the cost is that of a half-resolution network. ``noise`` extra input channels of
-    N(0, 1) are drawn per call (a degrader's source of randomness)."""
+    layer, so the cost is that of a half-resolution network. ``see_input``: that last conv also reads
+    the frame itself, so the correction can differ from pixel to pixel (without it, it is nearly the
+    same within each 2x2 block, and noise at the finest scale cannot be cancelled: the restorer needs it).
+    ``noise`` extra input channels of N(0, 1) are drawn per call (a degrader's source of randomness)."""
 
     levels = 3  # the deepest features are at 1/2**levels: inputs are padded to a multiple of it
 
-    def __init__(self, channels: int, noise: int, head: str) -> None:
+    def __init__(self, channels: int, noise: int, head: str, see_input: bool = False) -> None:
         super().__init__()
         self.noise = noise
+        self.see_input = see_input
         self.stem = _conv(4 * (3 + noise), channels)
-        self.out = _conv(channels, 3)
+        self.out = _conv(channels + (3 if see_input else 0), 3)
         self.head = _Head(head)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -92,7 +95,8 @@ class _Generator(nn.Module):
         xp, h, w = _pad(x, 2**self.levels)
         inp = torch.cat([xp, torch.randn_like(xp[:, :1]).expand(-1, self.noise, -1, -1)], 1) if self.noise else xp
         f0 = F.relu(self.stem(F.pixel_unshuffle(inp, 2)))
-        return self.head(xp, self.out(_up(self.body(f0))))[..., :h, :w]
+        up = _up(self.body(f0))
+        return self.head(xp, self.out(torch.cat([up, xp], 1) if self.see_input else up))[..., :h, :w]
 
 
 class UNetGenerator(_Generator):
@@ -101,8 +105,8 @@ class UNetGenerator(_Generator):
     ``forward(x)``: (B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W).
     """
 
-    def __init__(self, channels: int = 16, noise: int = 0, head: str = "residual") -> None:
-        super().__init__(channels, noise, head)
+    def __init__(self, channels: int = 16, noise: int = 0, head: str = "residual", see_input: bool = False) -> None:
+        super().__init__(channels, noise, head, see_input)
         c = channels
         self.enc1 = nn.Sequential(_conv(c, 2 * c), nn.ReLU(inplace=True), _conv(2 * c, 2 * c), nn.ReLU(inplace=True))
         self.enc2 = nn.Sequential(_conv(2 * c, 2 * c), nn.ReLU(inplace=True), _conv(2 * c, 2 * c), nn.ReLU(inplace=True))
@@ -135,8 +139,9 @@ class ResNetGenerator(_Generator):
 
     levels = 2
 
-    def __init__(self, channels: int = 16, blocks: int = 3, noise: int = 0, head: str = "residual") -> None:
-        super().__init__(channels, noise, head)
+    def __init__(self, channels: int = 16, blocks: int = 3, noise: int = 0, head: str = "residual",
+                 see_input: bool = False) -> None:
+        super().__init__(channels, noise, head, see_input)
         c = channels
         self.down = _conv(c, 2 * c, 2)
         self.blocks = nn.Sequential(*[_ResBlock(2 * c) for _ in range(blocks)])
@@ -148,12 +153,13 @@ class ResNetGenerator(_Generator):
         return F.relu(self.dec0(F.relu(self.up1(_up(f1)) + f0)))
 
 
-def make_generator(kind: str, channels: int, blocks: int = 3, noise: int = 0, head: str = "residual") -> nn.Module:
+def make_generator(kind: str, channels: int, blocks: int = 3, noise: int = 0, head: str = "residual",
+                   see_input: bool = False) -> nn.Module:
     """A generator body of ``kind`` (:data:`GENERATORS`)."""
     if kind == "unet":
-        return UNetGenerator(channels, noise, head)
+        return UNetGenerator(channels, noise, head, see_input)
     if kind == "resnet":
-        return ResNetGenerator(channels, blocks, noise, head)
+        return ResNetGenerator(channels, blocks, noise, head, see_input)
     raise ModelError(f"unknown generator {kind!r}; known: {', '.join(GENERATORS)}")
 
 
@@ -169,7 +175,7 @@ class Restorer(nn.Module):
     def __init__(self, generator: str = "unet", channels: int = 16, blocks: int = 3) -> None:
         super().__init__()
         self.kind, self.channels, self.blocks = generator, channels, blocks
-        self.body = make_generator(generator, channels, blocks)
+        self.body = make_generator(generator, channels, blocks, see_input=True)
 
     def forward(self, x: Tensor) -> tuple[Tensor, None]:
         return self.body(x), None
