@@ -109,7 +109,7 @@ CATALOG: dict[str, Weights] = {
         arch="restorer",
         checkpoint="restorer.pt",
         onnx="restorer.onnx",
-        card="restorer.md",
+        card="zero_dce_pp_clean.md",
         chain=("zero-dce++",),
         summary="zero-dce++, then the restorer: brightens, then removes the noise brightening revealed",
     ),

@@ -30,6 +30,7 @@ from models.errors import ModelError
 from models.nets.frame import to_float, to_uint8
 
 GENERATORS = ("unet", "resnet")
+SMOOTH_START = 0.5  # the restorer's starting point: x + 0.5 (box3x3(x) - x)
 HEADS = ("residual", "logit")
 _EPS = 1e-3
 
@@ -176,6 +177,14 @@ class Restorer(nn.Module):
         super().__init__()
         self.kind, self.channels, self.blocks = generator, channels, blocks
         self.body = make_generator(generator, channels, blocks, see_input=True)
+        # Start as a mild smoothing of each channel (half way from the frame to its 3x3 box average), not the
+        # identity: the output conv's weights on the frame grow by about the learning rate a step, so from zero
+        # a denoising filter takes thousands of steps to appear; training adapts it from there.
+        with torch.no_grad():
+            w = self.body.out.weight
+            for c in range(3):
+                w[c, channels + c] = SMOOTH_START / 9.0
+                w[c, channels + c, 1, 1] -= SMOOTH_START
 
     def forward(self, x: Tensor) -> tuple[Tensor, None]:
         return self.body(x), None
