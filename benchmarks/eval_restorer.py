@@ -3,8 +3,9 @@ FFmpeg's nlmeans, on the LOL validation pairs; the cost of a 720p frame; picture
 
 - LOL our485, the 50 held-out pairs: PSNR/SSIM (RGB uint8, scikit-image, data_range 255) of the input, of
   ``zero-dce++`` (the CPU fast path, what the stream runs), of ``zero-dce++`` then the real ffmpeg's
-  ``nlmeans`` at two strengths (the classical filter a user would otherwise run), and of the chain
-  ``zero-dce++-clean`` (the restorer after Zero-DCE++); every model on ONNX Runtime.
+  ``nlmeans`` at two strengths (the classical filter a user would otherwise run), of ``zero-dce++`` then the
+  fixed 3x3 smoothing the restorer starts from before training, and of the chain ``zero-dce++-clean`` (the
+  restorer after Zero-DCE++); every model on ONNX Runtime.
 - Cost: median and quartiles of one 1280x720 frame (a frame of the foggy night clip, scaled), ONNX Runtime on
   ``--threads`` threads, for Zero-DCE++ alone, the restorer alone and the chain.
 - Pictures: a LOL validation scene and a night-clip frame, curve model alone against the chain (and nlmeans
@@ -111,6 +112,9 @@ def main() -> None:
         denoised[name] = ffmpeg_filter(curved, vf)
         ms = (time.perf_counter() - t0) * 1000 / len(curved)
         lol[f"{CURVE} + ffmpeg {vf}"] = scores(denoised[name], truth) | {"ms_per_600x400_image": ms}
+    # The restorer's untrained starting point, a fixed filter (models.nets.restorer.SMOOTH_START): what training adds.
+    start = [np.clip(0.5 * c + 0.5 * cv2.blur(c.astype(np.float32), (3, 3)) + 0.5, 0, 255).astype(np.uint8) for c in curved]
+    lol[f"{CURVE} + x + 0.5 (box3x3(x) - x) (the restorer untrained)"] = scores(start, truth)
     chained = run(CHAIN, low, args.threads)
     lol[f"{CHAIN} ({CURVE} + restorer)"] = scores(chained, truth)
 

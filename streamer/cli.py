@@ -327,7 +327,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     print("models:")
     for w in catalog.CATALOG.values():
         state = "ok" if w.onnx_path().is_file() else "missing weights"
-        print(f"  {w.name:<11} {w.summary} [{state}; card: {w.card_path()}]")
+        print(f"  {w.name:<17} {w.summary} [{state}; card: {w.card_path()}]")
     print("backends (auto picks the first available, in this order):")
     reasons = backends.availability()
     for name in backends.AUTO_ORDER:

@@ -16,7 +16,7 @@ from pathlib import Path
 from models.catalog import Weights, sha256
 from models.export.card import INPUT_ITSELF, licence
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "eval_restorer.json"
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "eval_restorer.json"
 
 
 def _data(paths: list[str]) -> str:
@@ -77,6 +77,9 @@ def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, results: dict
             f"{cfg.get('batch_size')}, real pairs: Zero-DCE++ on `{_data([pairs[0]])}` ({cfg.get('real_pairs')} images) "
             f"-> `{_data([pairs[1]])}`" if pairs else "")
     degraded = _data(list(dcfg.get("degraded", [])))
+    match = {"local": "; each target brought to its input's local exposure (`--match-exposure local`: the target's detail on "
+                      "the input's 15-px box average), so tone and colour stay the curve model's",
+             "mean": "; each target scaled to its input's mean (`--match-exposure mean`)"}.get(str(cfg.get("match_exposure")), "")
     return f"""# {weights.name}: model card
 
 {weights.summary}.
@@ -114,11 +117,13 @@ SSIM {dm.get("f_ssim", float("nan")):.3f}, brightness x{dm.get("f_brightness_rat
 
 **Stage 2, the restorer** (`streamer train restorer`, `models/training/restorer.py`): pairs (brighten(F(y)), y), y a
 random crop of the clean images ({_data(list(cfg.get("data", [])))}, {cfg.get("train_images")} well exposed), F(y)
-rounded to 8 bits, brightened by the shipped Zero-DCE++ (as in the stream) and rounded again{hard}{real}.
+rounded to 8 bits, brightened by the shipped Zero-DCE++ (as in the stream) and rounded again{hard}{real}{match}.
+Starting point: `x + 0.5 (box3x3(x) - x)`, a mild smoothing (the output conv's weights on the frame), not the identity.
 Loss: L1 + {cfg.get("feature_weight")} x feature L1 in {feature} + {cfg.get("adv_weight")} x LSGAN (PatchGAN,
 {cfg.get("disc_channels")} channels). RMSProp, learning rate {cfg.get("lr")} decayed linearly to {cfg.get("lr_end")},
 batch {cfg.get("batch_size")}, {cfg.get("crop")}x{cfg.get("crop")} crops, {ckpt.get("step")} steps; the shipped weights are the
-exponential moving average (decay {cfg.get("ema")}) of the generator's, the checkpoint with the best validation SSIM.
+exponential moving average of the generator's (decay (1 + step) / (10 + step) up to {cfg.get("ema")}: about 0.91 at
+step 90), the checkpoint with the best validation SSIM.
 Feature loss used: **{cfg.get("feature_loss")}**.
 
 ## Validation (LOL our485, 50 held-out pairs, RGB uint8, scikit-image, data_range 255)
