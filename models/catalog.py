@@ -11,7 +11,7 @@ architecture's record, :attr:`Weights.architecture`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models import registry
@@ -40,6 +40,9 @@ class Weights:
     # Where its card's numbers come from: "lol" (the LOL validation pairs, benchmarks/eval_lol.py) or
     # "night2day" (held-out webcam views, benchmarks/eval_night2day.py).
     validated_on: str = "lol"
+    # Shipped models run first, in order, each on the one before's output; this one's network runs last
+    # (:mod:`models.backends.chained`). Every one is a single-frame model.
+    chain: tuple[str, ...] = ()
 
     def checkpoint_path(self) -> Path:
         return WEIGHTS_DIR / self.checkpoint
@@ -49,6 +52,10 @@ class Weights:
 
     def card_path(self) -> Path:
         return WEIGHTS_DIR / self.card
+
+    def stages(self) -> tuple[Weights, ...]:
+        """The models a frame goes through, in order: the ``chain``, then this one's own network."""
+        return (*(get(name) for name in self.chain), replace(self, chain=()))
 
     @property
     def architecture(self) -> registry.Architecture:
@@ -99,6 +106,24 @@ CATALOG: dict[str, Weights] = {
         card="night2day.md",
         summary="CycleGAN night-to-day translation of street scenes: paints the night as day (0.7M parameters)",
         validated_on="night2day",
+    ),
+    "restorer": Weights(
+        name="restorer",
+        arch="restorer",
+        checkpoint="restorer.pt",
+        onnx="restorer.onnx",
+        card="restorer.md",
+        summary="removes the noise and compression of a dark frame that is already brightened (a small ResNet, 69k "
+                "parameters, trained on CycleGAN-made real-noise pairs)",
+    ),
+    "zero-dce++-clean": Weights(
+        name="zero-dce++-clean",
+        arch="restorer",
+        checkpoint="restorer.pt",
+        onnx="restorer.onnx",
+        card="zero_dce_pp_clean.md",
+        chain=("zero-dce++",),
+        summary="zero-dce++, then the restorer: brightens, then removes the noise brightening revealed",
     ),
 }
 

@@ -94,9 +94,11 @@ SHIPPED_KEYS = ("arch", "scale", "curve_rule", "burst", "ngf", "n_blocks", "stat
 
 
 def shippable(ckpt: dict) -> dict:
-    """The checkpoint without optimizer or other training state: what ships in ``models/weights``; the
-    weights in float16 when the architecture says so (:attr:`models.registry.Architecture.half_weights`)."""
-    shipped = {k: ckpt[k] for k in SHIPPED_KEYS if k in ckpt}
-    if registry.get(ckpt["arch"]).half_weights:
+    """The checkpoint without optimizer or other training state: what ships in ``models/weights`` (with
+    the keys its architecture is built from, :attr:`models.registry.Architecture.options`); the weights
+    in float16 when the architecture says so (:attr:`models.registry.Architecture.half_weights`)."""
+    arch = registry.get(ckpt["arch"])
+    shipped = {k: ckpt[k] for k in (*SHIPPED_KEYS, *arch.options) if k in ckpt}
+    if arch.half_weights:
         shipped["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
     return shipped

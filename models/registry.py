@@ -120,7 +120,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         stream_graphs="models.nets.burst:stream_graphs",
     ),
     # CycleGAN's night->day generator. It learnt frames at a 180 px short side: on CPUs larger frames
-    # run near that scale (640x360 at 320x180, 720p at 426x240, 1080p at 480x270), which also bounds its cost.
+    # run near that scale (640x360, 720p and 1080p at 480x270), which also bounds its cost.
     "night2day": Architecture(
         name="night2day",
         network="models.nets.cyclegan:ResnetGenerator",
@@ -131,6 +131,29 @@ ARCHITECTURES: dict[str, Architecture] = {
         card="models.export.night2day_card:render",
         max_pixels=480 * 270,
         half_weights=True,
+    ),
+    # Issue 14, stage 1: the CycleGAN whose clean-to-degraded generator makes stage 2's training pairs
+    # (trained, never shipped or streamed).
+    "degrader": Architecture(
+        name="degrader",
+        network="models.nets.restorer:Degrader",
+        options=("channels", "blocks", "noise"),
+        trainer="models.training.degradation:train",
+        train_config="models.training.degradation:DegradationConfig",
+        card="models.export.restorer_card:render",
+        smoothing=False,
+    ),
+    # Stage 2: removes what brightening revealed. Its cost grows with the pixel count: frames over
+    # 640x400's pixel count (LOL's 600x400 runs as it is) run at a working size, 720p at 674x378.
+    "restorer": Architecture(
+        name="restorer",
+        network="models.nets.restorer:Restorer",
+        options=("generator", "channels", "blocks"),
+        frame_model="models.nets.restorer:RestorerFrameModel",
+        trainer="models.training.restorer:train",
+        train_config="models.training.restorer:RestorerConfig",
+        card="models.export.restorer_card:render",
+        max_pixels=640 * 400,
     ),
 }
 

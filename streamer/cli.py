@@ -21,8 +21,9 @@ from streamer.urls import MaskingFilter, mask_credentials
 
 log = logging.getLogger("streamer")
 
-MODEL_CHOICES_HELP = ("zero-dce, zero-dce++ (default), burst (fuses the last 6 frames: less noise) or night2day "
-                     "(CycleGAN: makes a night street look like day)")
+MODEL_CHOICES_HELP = ("zero-dce, zero-dce++ (default), burst (fuses the last 6 frames: less noise), zero-dce++-clean "
+                      "(zero-dce++, then the restorer removes the noise brightening revealed), restorer (alone, for "
+                      "dark frames that are already brightened) or night2day (CycleGAN: makes a night street look like day)")
 DEVICE_HELP = ("where the model runs: auto (default: an NVIDIA GPU when the backend can use one here, else the CPU), "
                "cpu, or cuda (the GPU; an error when no backend runs on it here)")
 
@@ -151,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list models and the backends available here")
 
     t = sub.add_parser("train", help="train Zero-DCE / Zero-DCE++ on your own images (zero-reference), the burst model, "
-                                     "or night2day (CycleGAN)")
-    t.add_argument("arch", help="zero-dce, zero-dce++, burst or night2day")
+                                     "night2day (CycleGAN), or the denoiser's two stages (degrader, then restorer)")
+    t.add_argument("arch", help="zero-dce, zero-dce++, burst, night2day, degrader (denoiser stage 1: a CycleGAN clean <-> "
+                                "real degraded) or restorer (stage 2, on the degrader's pairs)")
     t.add_argument("--data", type=Path, action="append", required=True,
                    help="folder of training images (repeatable); night2day: one folder holding night/ and day/")
     t.add_argument("--out", type=Path, required=True, help="checkpoint to write (and resume from)")
@@ -215,12 +217,39 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ndf", type=int, help="night2day: discriminator width (cpu 16, full 64)")
     t.add_argument("--n-blocks", type=int, help="night2day: residual blocks of the generator (9)")
     t.add_argument("--beta1", type=float, help="night2day: Adam beta1 (0.5)")
-    t.add_argument("--cycle-weight", type=float, help="night2day: cycle-consistency weight (10)")
-    t.add_argument("--identity-weight", type=float, help="night2day: identity weight, times the cycle weight (0.5)")
+    t.add_argument("--cycle-weight", type=float, help="night2day, degrader: cycle-consistency weight (10)")
+    t.add_argument("--identity-weight", type=float,
+                   help="night2day: identity weight, times the cycle weight (0.5); degrader: identity L1 weight (5)")
     t.add_argument("--pool-size", type=int, help="night2day: generated images kept for the discriminators (50)")
     t.add_argument("--held-out-view", dest="held_out_views", action="append", metavar="WxH",
                    help="night2day: frame size of a webcam view never trained on (repeatable; default "
                         "373x256, 386x256, 440x256 of shared/data/night2day)")
+    g = t.add_argument_group("denoiser (degrader, restorer)")
+    g.add_argument("--degraded", type=Path, action="append",
+                   help="degrader: folder of real dark, noisy images, or a video file (repeatable); --data holds the clean ones")
+    g.add_argument("--frames-per-video", type=int, help="degrader: evenly spaced frames taken from each video (30)")
+    g.add_argument("--max-images", type=int, help="at most this many files of each set, drawn at random (800; 0: all)")
+    g.add_argument("--channels", type=int, help="generator width (degrader 16, restorer 16)")
+    g.add_argument("--blocks", type=int, help="residual blocks of a resnet generator (3)")
+    g.add_argument("--noise", type=int, help="degrader: random input channels of F (2)")
+    g.add_argument("--disc-channels", type=int, help="PatchGAN width (32)")
+    g.add_argument("--lr-end", type=float, help="the learning rate decays linearly to this at the last step (1e-5)")
+    g.add_argument("--degrader", type=Path, help="restorer: the stage-1 checkpoint whose F makes the training pairs")
+    g.add_argument("--curve", type=Path, help="restorer: the curve model that brightens F(y) first, as in the stream "
+                                              "(default: the shipped zero-dce++)")
+    g.add_argument("--generator", choices=("unet", "resnet"), help="restorer: generator body (unet)")
+    g.add_argument("--twice", type=float, help="restorer: share of batches degraded twice, F(F(y)) (0)")
+    g.add_argument("--match-exposure", choices=("none", "mean", "local"),
+                   help="restorer: bring each target to its brightened input's exposure, so the exposure stays the curve "
+                        "model's and the restorer only restores: mean (one gain) or local (the input's local average "
+                        "under the target's detail); none (default): the clean image as it is")
+    g.add_argument("--pair-fraction", type=float,
+                   help="restorer with --pairs LOW HIGH: share of each batch cut from those real pairs (0.25)")
+    g.add_argument("--feature-weight", type=float, help="restorer: feature-space loss weight (1)")
+    g.add_argument("--adv-weight", type=float, help="restorer: LSGAN loss weight (0.01)")
+    g.add_argument("--vgg", type=Path, help="restorer: standard VGG-19 weights (torchvision layout) for the feature "
+                                            "loss; default: the discriminator's own features (nothing to download)")
+    g.add_argument("--ema", type=float, help="restorer: decay of the weights' moving average that ships (0.999)")
 
     x = sub.add_parser("export", help="export a model for a backend")
     x.add_argument("model", help=MODEL_CHOICES_HELP)
@@ -337,7 +366,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     print("models:")
     for w in catalog.CATALOG.values():
         state = "ok" if w.onnx_path().is_file() else "missing weights"
-        print(f"  {w.name:<11} {w.summary} [{state}; card: {w.card_path()}]")
+        print(f"  {w.name:<17} {w.summary} [{state}; card: {w.card_path()}]")
     print("backends (auto picks the first available, in this order):")
     reasons = backends.availability()
     for name in backends.AUTO_ORDER:

@@ -209,6 +209,10 @@ def load(name: str, weights: Weights, options: BackendOptions = BackendOptions()
     """The model alone on backend ``name`` (or ``auto``), on the device decided here: no per-video
     layers (working size, smoothing, gate), for a caller that shares it between videos and adds
     them per video with :func:`wrap`."""
+    if weights.chain:  # each stage loaded here, on the same backend
+        from models.backends.chained import load_chain
+
+        return load_chain(name, weights, options)
     chosen = resolve(name, options.device)
     return _module(chosen).load(weights, replace(options, device=resolve_device(chosen, options.device),
                                                  smoothing=None, gate=None))
@@ -233,11 +237,14 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU and unless
     ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
     smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
-    then the night gate when ``options.gate`` is set. Each wrapped backend keeps the state of one video."""
+    then the night gate when ``options.gate`` is set. Each wrapped backend keeps the state of one video.
+    A chain of models (:attr:`models.catalog.Weights.chain`) is wrapped as a whole."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
-    if weights.architecture.max_pixels is not None and backend.device == "cpu" and not options.exact:
+    # A chain's stages have their working sizes already (models.backends.chained).
+    if (weights.architecture.max_pixels is not None and not weights.chain and backend.device == "cpu"
+            and not options.exact):
         from models.backends.resized import ResizedBackend
 
         backend = ResizedBackend(backend, weights.architecture.max_pixels)

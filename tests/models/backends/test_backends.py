@@ -31,13 +31,22 @@ def test_tensorrt_reports_why_it_is_unavailable() -> None:
         backends.resolve("tensorrt")
 
 
+# Models made for frames that are already brightened: they restore, and leave the exposure about as it is.
+RESTORING = ("restorer",)
+
+
 @pytest.mark.parametrize("model", list(catalog.CATALOG))
 def test_onnxruntime_brightens_shipped_models(model: str) -> None:
     backend = backends.open_backend("onnxruntime", catalog.get(model))
     frames = np.stack(dark_frames(1, 320, 180))
+    if model in RESTORING:
+        frames = np.stack([backends.open_backend("onnxruntime", catalog.get("zero-dce++")).enhance(frames)])
     out = backend.enhance(frames)
     assert out.shape == (180, 320, 3) and out.dtype == np.uint8
-    assert luma(out) > 2.5 * luma(frames[0])
+    if model in RESTORING:
+        assert 0.7 * luma(frames[0]) < luma(out) < 1.5 * luma(frames[0])
+    else:
+        assert luma(out) > 2.5 * luma(frames[0])
 
 
 @pytest.mark.parametrize("model", list(catalog.CATALOG))
