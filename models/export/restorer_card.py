@@ -85,8 +85,8 @@ def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, results: dict
 {weights.summary}.
 
 What runs: {chained}{" (Zero-DCE++ on its own CPU fast path at the frame's size, then the restorer)" if weights.chain else ""}.
-On a CPU frames over 640x400 pixels go through the restorer at a working size, a whole factor smaller (a 720p frame
-at 640x360; LOL's 600x400 at its own size), its output scaled back up bilinearly.
+On a CPU frames over 640x400's pixel count go through the restorer at the largest size within it (a 720p frame at
+674x378; LOL's 600x400 at its own size), its output scaled back up bilinearly.
 
 | file | sha256 |
 |---|---|
