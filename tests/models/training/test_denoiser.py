@@ -6,6 +6,7 @@ VGG-19 option, bad training folders (one line each) and an interrupted run keepi
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -109,7 +110,14 @@ def test_vgg19_weights_from_a_file_feed_the_feature_loss(sets, degrader_ckpt: Pa
 
 
 def _cli_error(capsys, *argv: str) -> str:
-    assert main(["train", *argv, "--threads", "1"]) != 0
+    # The CLI sets up the root logger for its process; in-process here, so put pytest's back afterwards
+    # (a handler left on the captured stderr would break the logging of the tests that follow).
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert main(["train", *argv, "--threads", "1"]) != 0
+    finally:
+        root.handlers[:], root.level = handlers, level
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
     return lines[0]
