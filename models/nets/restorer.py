@@ -27,7 +27,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.errors import ModelError
-from models.nets.frame import to_float, to_uint8
 
 GENERATORS = ("unet", "resnet")
 SMOOTH_START = 0.5  # the restorer's starting point: x + 0.5 (box3x3(x) - x)
@@ -305,17 +304,3 @@ class VGG19Features(nn.Module):
             if i in VGG_LAYERS:
                 out.append(x)
         return out
-
-
-class RestorerFrameModel(nn.Module):
-    """A :class:`Restorer` behind the frame contract: (T, H, W, 3) uint8 RGB -> (H, W, 3) uint8 RGB,
-    restoring the newest frame. ``dtype``: compute precision (float16 only on CUDA)."""
-
-    def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
-        super().__init__()
-        self.net = net
-        self.dtype = dtype
-
-    def forward(self, frames: Tensor) -> Tensor:
-        y, _ = self.net(to_float(frames[-1:], self.dtype))
-        return to_uint8(y)

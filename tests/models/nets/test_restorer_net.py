@@ -10,11 +10,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from models.errors import ModelError  # noqa: E402
+from models.nets.frame import FrameModel  # noqa: E402
 from models.nets.restorer import (  # noqa: E402
     Degrader,
     PatchDiscriminator,
     Restorer,
-    RestorerFrameModel,
     VGG19Features,
     make_generator,
 )
@@ -73,6 +73,6 @@ def test_onnx_export_keeps_the_frame_contract(tmp_path: Path) -> None:
     frames = np.random.default_rng(0).integers(0, 255, (1, 50, 70, 3), dtype=np.uint8)
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"frames": frames})[0]
     with torch.no_grad():
-        want = RestorerFrameModel(net)(torch.from_numpy(frames)).numpy()
+        want = FrameModel(net)(torch.from_numpy(frames)).numpy()
     assert got.dtype == np.uint8 and got.shape == (50, 70, 3)
     assert np.abs(got.astype(int) - want).max() <= 1
