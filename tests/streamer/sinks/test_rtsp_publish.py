@@ -67,6 +67,19 @@ def test_a_file_is_published_at_its_size_and_rate_with_its_audio(receiver: RtspR
     assert luma(frames[-1]) > 2 * luma(dark_frames(1, 320, 240)[0])
 
 
+def received_frames(path: Path) -> list[np.ndarray]:
+    """The frames a recording server wrote to ``path`` (MPEG-TS). Its file sink writes in blocks and
+    can end in the middle of the last frame when the publisher goes: that frame is left out."""
+    frames = []
+    with av.open(str(path)) as c:
+        try:
+            for f in c.decode(video=0):
+                frames.append(f.to_ndarray(format="rgb24"))
+        except av.error.InvalidDataError:
+            pass
+    return frames
+
+
 def wait_for_bytes(path: Path, proc: subprocess.Popen, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while not path.exists() or path.stat().st_size < 20_000:
@@ -105,8 +118,8 @@ def test_a_server_that_goes_away_is_published_to_again_when_it_is_back(recording
     assert attempts <= 3 and probes >= 2  # probed while the port was closed, not reconnected again and again
     assert dropped >= 10  # the capture side kept running: about 2 s of frames came and were dropped
     assert re.search(rf"publishing to {re.escape(shown)}: 1 outage, [\d.]+ s without output in all", log), log
-    before, _ = decode(first)
-    after, _ = decode(second)
+    receiver.kill()  # the recording is finished: read it without the server writing to it
+    before, after = received_frames(first), received_frames(second)
     assert len(before) >= 10 and len(after) >= 30, log  # the demo renders at 10-30 fps on a loaded 2-core machine
     with av.open(str(second)) as c:  # a new connection starts with a keyframe: a receiver can decode at once
         packet = next(p for p in c.demux(video=0) if p.size)
