@@ -94,7 +94,9 @@ class ModelPool:
         self._backend = backend
         self._options = options
         self._batch_window_s = batch_window_s
-        self._loaded: dict[str, tuple[backends.Backend, threading.Lock]] = {}
+        # Per model: the loaded model, its lock, and the model behind the layers that hold no per-video
+        # state (a working size on a CPU), for :meth:`enhance`.
+        self._loaded: dict[str, tuple[backends.Backend, threading.Lock, backends.Backend]] = {}
         self._batchers: dict[str, Batcher] = {}
         self._lock = threading.Lock()
         self.loads = 0
@@ -110,15 +112,15 @@ class ModelPool:
         with self._lock:
             if model not in self._loaded:
                 loaded = self._load(weights)
-                self._loaded[model] = (loaded, threading.Lock())
+                plain = backends.wrap(loaded, weights, dataclasses.replace(self._options, smoothing=None, gate=None))
+                self._loaded[model] = (loaded, threading.Lock(), plain)
                 log.info("live: loaded %s on %s/%s", model, loaded.name, loaded.device)
             return self._loaded[model][0]
 
     def enhance(self, model: str, frames: np.ndarray) -> np.ndarray:
         backend = self.get(model)
-        # The layers that hold no per-video state (a working size on a CPU), around the shared model.
-        plain = backends.wrap(backend, catalog.get(model), backends.BackendOptions())
-        with self._loaded[model][1]:
+        _, busy, plain = self._loaded[model]
+        with busy:
             return plain.enhance(frames[frames.shape[0] - backend.burst :])
 
     def stream(self, model: str, layers: VideoLayers = VideoLayers()) -> PooledStream:
@@ -164,7 +166,7 @@ class ModelPool:
 
     def close(self) -> None:
         with self._lock:
-            for backend, busy in self._loaded.values():
+            for backend, busy, _ in self._loaded.values():
                 with busy:  # never close a model in the middle of a frame
                     backend.close()
             self._loaded.clear()
