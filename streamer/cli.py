@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "to below 1 (longer memory); default 0.8 for video, off for images and the burst model")
     e.add_argument("--no-smoothing", action="store_const", const=0.0, dest="smoothing",
                    help="turn temporal smoothing off (same as --smoothing 0)")
+    e.add_argument("--no-deblock", action="store_true",
+                   help="keep the input's codec blocks as brightening reveals them (default: smooth the block "
+                        "steps of dark flat areas; edges and texture are left alone)")
     e.add_argument("--night-gate", choices=("auto", "on", "off"), default="auto",
                    help="enhance only while the scene is dark, fading in at dusk and out at dawn (the model is not "
                         "run by day); auto (default): on for live sources, off for files")
@@ -296,7 +299,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
         wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
-        triton_url=args.triton_url, ray=args.ray is not None, ray_address=args.ray or None,
+        deblock=not args.no_deblock, triton_url=args.triton_url, ray=args.ray is not None, ray_address=args.ray or None,
     )
     if cfg.ray:
         from streamer.ray_job import run_on_ray

@@ -56,6 +56,8 @@ class EnhanceConfig:
     smoothing: float | None = None
     # auto: on for live sources, off for files; on; off.
     night_gate: str = "auto"
+    # Smooth the input's codec block steps in the output (models.runtime.deblock).
+    deblock: bool = True
     # --backend triton: the server's HTTP address.
     triton_url: str | None = None
     # --ray [ADDRESS]: the videos of the input folder as one Ray task each; ``ray_address`` None starts

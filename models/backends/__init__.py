@@ -29,6 +29,7 @@ import numpy as np
 
 from models.catalog import Weights
 from models.errors import BackendError, ConfigError
+from models.runtime.deblock import DeblockConfig
 from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 
@@ -69,6 +70,8 @@ class BackendOptions:
     frame_interval_s: float = 1.0 / 30.0
     # A remote backend's server (triton: its HTTP address, ``--triton-url``).
     url: str | None = None
+    # Video: smooth the input's codec block steps in the output (models.runtime.deblock); None: off.
+    deblock: DeblockConfig | None = None
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -237,8 +240,9 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU and unless
     ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
     smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
-    then the night gate when ``options.gate`` is set. Each wrapped backend keeps the state of one video.
-    A chain of models (:attr:`models.catalog.Weights.chain`) is wrapped as a whole."""
+    the deblocking filter unless ``options.deblock`` is ``None``; then the night gate when
+    ``options.gate`` is set. Each wrapped backend keeps the state of one video. A chain of models
+    (:attr:`models.catalog.Weights.chain`) is wrapped as a whole."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
@@ -252,6 +256,10 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         from models.backends.stabilized import stabilize
 
         backend = stabilize(backend, smoothing)
+    if options.deblock is not None:
+        from models.backends.deblocked import DeblockedBackend
+
+        backend = DeblockedBackend(backend, options.deblock)
     if options.gate is not None:
         from models.backends.gated import GatedBackend
 

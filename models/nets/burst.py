@@ -55,12 +55,16 @@ def consistent_max(feats: Tensor, newest: Tensor, dim: int) -> Tensor:
     ``d`` the mean absolute difference over channels relative to the two's mean magnitude: where a
     frame agrees with the newest (noise, a static scene) it counts in full, where it does not (a
     light or an object that has moved) the newest frame's features stand in for it. Channels are
-    ``dim + 1``."""
+    ``dim + 1``; features are ReLU outputs (non-negative), so their magnitude is their mean.
+
+    Written for few passes over the (T, C, H, W) burst, the cost of the streaming decoder at the
+    finest level: the difference is taken once, and ``newest`` is added after the max, which it does
+    not change (at 640x360 on one core the decoder took 133 ms a frame with the literal form)."""
     ch = dim + 1
-    d = (feats - newest).abs().mean(ch, keepdim=True) / (
-        newest.abs().mean(ch, keepdim=True) + feats.abs().mean(ch, keepdim=True) + 1e-3)
+    diff = feats - newest
+    d = diff.abs().mean(ch, keepdim=True) / (newest.mean(ch, keepdim=True) + feats.mean(ch, keepdim=True) + 1e-3)
     weight = torch.exp(-((d / CONSISTENCY) ** 2))
-    return (newest + weight * (feats - newest)).amax(dim, keepdim=True)
+    return newest + (weight * diff).amax(dim, keepdim=True)
 
 
 def _conv(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Conv2d:

@@ -295,10 +295,10 @@ def test_enhance_smooths_flicker_of_a_video_by_default(tmp_path: Path) -> None:
     on, off = tmp_path / "on.mp4", tmp_path / "off.mp4"
     r = run_cli("enhance", str(clip.path), "-o", str(on))
     assert r.returncode == 0, r.stderr
-    assert "temporal smoothing 0.8" in r.stderr
-    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-smoothing")
+    assert "temporal smoothing 0.8" in r.stderr and "deblocking on" in r.stderr
+    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-smoothing", "--no-deblock")
     assert r.returncode == 0, r.stderr
-    assert "temporal smoothing off" in r.stderr
+    assert "temporal smoothing off" in r.stderr and "deblocking off" in r.stderr
 
     def decoded(path: Path) -> list[np.ndarray]:
         frames, _ = decode(path)

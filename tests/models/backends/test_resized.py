@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from models import backends, catalog
@@ -30,3 +31,39 @@ def test_a_large_burst_runs_at_the_working_size_and_comes_back_full_size() -> No
     up = np.repeat(np.repeat(small, 2, 0), 2, 1)
     assert np.abs(out.astype(int) - up.astype(int)).mean() < 6
     backend.close()
+
+
+class _Recorder:
+    """An inner backend that returns the newest frame it was given and keeps every burst it saw."""
+
+    name, device, burst, path = "recorder", "cpu", 3, None
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def enhance(self, frames: np.ndarray) -> np.ndarray:
+        self.seen.append(frames.copy())
+        return frames[-1]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_burst_moved_on_by_one_frame_shrinks_only_its_new_frame_and_matches_shrinking_all() -> None:
+    rng = np.random.default_rng(0)
+    video = rng.integers(0, 255, (7, 120, 160, 3), dtype=np.uint8)
+    inner = _Recorder()
+    backend = ResizedBackend(inner, 80 * 60)
+    ring = [video[0]] * 3
+    for k in range(1, len(video)):
+        ring = ring[1:] + [video[k]]
+        backend.enhance(np.stack(ring))
+    # A burst that does not follow (a seek: the same frames in another order) is shrunk in full.
+    backend.enhance(np.stack([video[6], video[2], video[4]]))
+    for burst in inner.seen:
+        assert burst.shape == (3, 60, 80, 3)
+    expected = [cv2.resize(f, (80, 60), interpolation=cv2.INTER_AREA) for f in (video[6], video[2], video[4])]
+    assert np.array_equal(inner.seen[-1], np.stack(expected))
+    for k, burst in enumerate(inner.seen[:-1], start=1):
+        frames = [video[max(0, j)] for j in range(k - 2, k + 1)]
+        assert np.array_equal(burst, np.stack([cv2.resize(f, (80, 60), interpolation=cv2.INTER_AREA) for f in frames]))

@@ -1,0 +1,109 @@
+/* The deblocking filter of models/runtime/deblock.py, one pass over the block grid (the CPU path).
+ *
+ * run(inp, out, height, width, alpha3, beta3)
+ *   inp    uint8 (H * W * 3): the input frame, RGB, C order (read only: the guide)
+ *   out    uint8 (H * W * 3): the enhanced frame, deblocked in place
+ *   alpha3, beta3: the thresholds of DeblockConfig times 3 (the guide is the sum of the channels)
+ *
+ * Boundaries between rows first, then between columns (the second pass sees the first's result), as
+ * deblock_reference in deblock.py, whose float32 results this reproduces exactly, in integers (the
+ * ramp's shares are k/8). Plain C on the buffer
+ * protocol, the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define BLOCK 8
+/* The ramp in eighths: out_k += step * SHARE[k] / 8, rounded down after adding a half (in integers:
+ * (8 * out + step * SHARE[k] + 4) >> 3, the float32 formula's value exactly). */
+static const int SHARE[6] = {1, 2, 3, -3, -2, -1};
+
+static inline int guide(const uint8_t *p) { return (int)p[0] + p[1] + p[2]; }
+
+static inline uint8_t ramp(int o, int step, int share) {
+    int t = 8 * o + step * share + 4;
+    t = t < 0 ? 0 : t >> 3;
+    return (uint8_t)(t > 255 ? 255 : t);
+}
+
+/* One boundary: six pixels at p, p + stride, ..., q0 = p + 3 * stride (stride in bytes). */
+static inline void edge(const uint8_t *in, uint8_t *out, Py_ssize_t stride, int alpha3, int beta3) {
+    int g[6];
+    for (int k = 0; k < 6; k++) g[k] = guide(in + k * stride);
+    if (abs(g[3] - g[2]) > alpha3 || abs(g[1] - g[0]) > beta3 || abs(g[2] - g[1]) > beta3 ||
+        abs(g[4] - g[3]) > beta3 || abs(g[5] - g[4]) > beta3)
+        return;
+    for (int c = 0; c < 3; c++) {
+        const int step = (int)out[3 * stride + c] - (int)out[2 * stride + c];
+        if (step == 0) continue;
+        int o[6];
+        for (int k = 0; k < 6; k++) o[k] = out[k * stride + c];
+        for (int k = 0; k < 6; k++) out[k * stride + c] = ramp(o[k], step, SHARE[k]);
+    }
+}
+
+/* Boundaries between rows: the six rows around q0, every byte of a row at once (contiguous, no
+ * branches, so the compiler vectorises it). */
+static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, int alpha3, int beta3) {
+    const Py_ssize_t row = 3 * w;
+    const uint8_t *gi[6];
+    uint8_t *go[6];
+    for (int k = 0; k < 6; k++) {
+        gi[k] = in + (q0 - 3 + k) * row;
+        go[k] = out + (q0 - 3 + k) * row;
+    }
+    for (Py_ssize_t x = 0; x < w; x++) {
+        int g[6];
+        for (int k = 0; k < 6; k++) g[k] = guide(gi[k] + 3 * x);
+        const int codec = abs(g[3] - g[2]) <= alpha3 && abs(g[1] - g[0]) <= beta3 && abs(g[2] - g[1]) <= beta3 &&
+                          abs(g[4] - g[3]) <= beta3 && abs(g[5] - g[4]) <= beta3;
+        for (int c = 0; c < 3; c++) {
+            const Py_ssize_t at = 3 * x + c;
+            const int step = codec ? (int)go[3][at] - (int)go[2][at] : 0;
+            int o[6];
+            for (int k = 0; k < 6; k++) o[k] = go[k][at];
+            for (int k = 0; k < 6; k++) go[k][at] = ramp(o[k], step, SHARE[k]);
+        }
+    }
+}
+
+static void run(const uint8_t *in, uint8_t *out, Py_ssize_t h, Py_ssize_t w, int alpha3, int beta3) {
+    const Py_ssize_t row = 3 * w;
+    for (Py_ssize_t q0 = BLOCK; q0 + 2 < h; q0 += BLOCK) rows(in, out, q0, w, alpha3, beta3);
+    for (Py_ssize_t y = 0; y < h; y++)
+        for (Py_ssize_t q0 = BLOCK; q0 + 2 < w; q0 += BLOCK) {
+            const Py_ssize_t at = y * row + 3 * (q0 - 3);
+            edge(in + at, out + at, 3, alpha3, beta3);
+        }
+}
+
+static PyObject *py_run(PyObject *self, PyObject *args) {
+    Py_buffer in, out;
+    Py_ssize_t h, w;
+    int alpha3, beta3;
+    if (!PyArg_ParseTuple(args, "y*w*nnii", &in, &out, &h, &w, &alpha3, &beta3)) return NULL;
+    PyObject *result = NULL;
+    if (h < 0 || w < 0 || in.len != 3 * h * w || out.len != 3 * h * w) {
+        PyErr_SetString(PyExc_ValueError, "run: inp and out must hold height * width * 3 values");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        run((const uint8_t *)in.buf, (uint8_t *)out.buf, h, w, alpha3, beta3);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"run", py_run, METH_VARARGS, "Deblock an enhanced frame in place, guided by its input (see models/runtime/_deblock.c)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_deblock", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__deblock(void) { return PyModule_Create(&module); }
