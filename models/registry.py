@@ -53,6 +53,11 @@ class Architecture:
             (:mod:`models.backends.resized`); ``None``: always at the frame's own size.
         half_weights: the shipped files store the weights in float16 (computed in float32): a wide
             network within the size budget of shipped weights.
+        keeps_grey: a grey input frame comes out grey by construction (the curve models: one gain for
+            all three channels); the output of a network that predicts each channel is made grey when
+            its input is (:mod:`models.backends.grey`), unless it is a ``translation``.
+        translation: the network paints what the input does not hold, colour included (night to day):
+            a grey input frame may come out in colour.
     """
 
     name: str
@@ -70,6 +75,8 @@ class Architecture:
     curve_lut: bool = False
     max_pixels: int | None = None
     half_weights: bool = False
+    keeps_grey: bool = False
+    translation: bool = False
 
     @property
     def streaming(self) -> bool:
@@ -93,6 +100,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         trainer=f"{_CURVE_TRAINER}:train",
         train_config=f"{_CURVE_TRAINER}:TrainConfig",
         card="models.export.card:render_card",
+        keeps_grey=True,
     ),
     "zero-dce++": Architecture(
         name="zero-dce++",
@@ -104,6 +112,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         companions=("curves",),
         export_companions="models.export.onnx:export_curve_estimator",
         curve_lut=True,
+        keeps_grey=True,
     ),
     "burst": Architecture(
         name="burst",
@@ -131,6 +140,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         card="models.export.night2day_card:render",
         max_pixels=480 * 270,
         half_weights=True,
+        translation=True,
     ),
     # Issue 14, stage 1: the CycleGAN whose clean-to-degraded generator makes stage 2's training pairs
     # (trained, never shipped or streamed).

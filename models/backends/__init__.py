@@ -237,7 +237,9 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
 
 
 def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
-    """The per-video layers around a loaded ``backend`` of ``weights``: on a CPU and unless
+    """The per-video layers around a loaded ``backend`` of ``weights``, innermost first: the greyscale
+    rule (a grey input frame gives a grey output) unless the network keeps grey by itself or
+    translates; on a CPU and unless
     ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
     smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
     the deblocking filter unless ``options.deblock`` is ``None``; then the night gate when
@@ -246,6 +248,12 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    if not (weights.architecture.keeps_grey or weights.architecture.translation):
+        # Innermost: at the working size, where it costs least.
+        from models.backends.grey import GreyKeptBackend
+        from models.backends.output_layer import output_layer
+
+        backend = output_layer(GreyKeptBackend, backend)
     # A chain's stages have their working sizes already (models.backends.chained).
     if (weights.architecture.max_pixels is not None and not weights.chain and backend.device == "cpu"
             and not options.exact):
@@ -258,8 +266,9 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         backend = stabilize(backend, smoothing)
     if options.deblock is not None:
         from models.backends.deblocked import DeblockedBackend
+        from models.backends.output_layer import output_layer
 
-        backend = DeblockedBackend(backend, options.deblock)
+        backend = output_layer(DeblockedBackend, backend, options.deblock)
     if options.gate is not None:
         from models.backends.gated import GatedBackend
 

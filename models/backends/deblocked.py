@@ -2,27 +2,23 @@
 input's codec block steps, which brightening made visible, smoothed away.
 
 Frames are (T, H, W, 3) uint8 RGB in, (H, W, 3) uint8 RGB out, as for every backend; the newest
-input frame steers the filter. No state: one per video only because the layers around it keep some.
+input frame steers the filter. No state.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from models.backends.output_layer import OutputLayer
 from models.runtime.deblock import DeblockConfig, deblock
 
 
-class DeblockedBackend:
+class DeblockedBackend(OutputLayer):
     """``inner``'s output deblocked against the newest input frame."""
 
     def __init__(self, inner, config: DeblockConfig) -> None:
-        self.inner = inner
-        self.name, self.device, self.burst, self.path = inner.name, inner.device, inner.burst, inner.path
+        super().__init__(inner)
         self.config = config
 
-    def enhance(self, frames: np.ndarray) -> np.ndarray:
-        out = self.inner.enhance(frames)
-        return deblock(out, frames[-1], self.config)
-
-    def close(self) -> None:
-        self.inner.close()
+    def post(self, out: np.ndarray, newest: np.ndarray) -> np.ndarray:
+        return deblock(out, newest, self.config)
