@@ -21,7 +21,7 @@ from models.runtime.temporal import SmoothingConfig
 from streamer.camera_config import CameraConfig, CamerasConfig
 from streamer.live.cameras import Cameras, make_pool, run_cameras
 from streamer.live.pool import ModelPool, VideoLayers
-from tests.conftest import dark_frames, decode, free_port, hunting_clip, write_clip
+from tests.conftest import dark_frames, decode, free_port, hunting_clip, layers, write_clip
 from tests.streamer.stream_server import running
 
 SMOOTHED = VideoLayers(smoothing=SmoothingConfig())
@@ -104,8 +104,8 @@ def test_the_burst_model_keeps_a_feature_ring_per_camera() -> None:
                 burst = np.concatenate([np.repeat(burst[:1], 6 - len(burst), 0), burst]) if len(burst) < 6 else burst
                 out[i].append(stream.enhance(burst))
         assert pool.loads == 1
-        # The rings' own counts (inside the CPU working-size layer, which these small frames go through).
-        encoded = [getattr(s._backend, "inner", s._backend).streaming.encoded for s in streams]
+        # The rings' own counts (under the per-video layers: working size, greyscale rule).
+        encoded = [layers(s._backend)[-1].streaming.encoded for s in streams]
     finally:
         pool.close()
     # Each ring follows its own camera: after filling, one encoder pass per new frame, not six.
