@@ -28,6 +28,7 @@ from benchmarks.common import markdown_table, write_results  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from models.export.card import OFFICIAL  # noqa: E402
 from models.imagefiles import read_rgb  # noqa: E402
+from models.runtime.deblock import DeblockConfig  # noqa: E402
 from models.training.data import PairSplit, holdout_pairs  # noqa: E402
 from models.training.metrics import psnr, ssim  # noqa: E402
 
@@ -46,8 +47,6 @@ def evaluate(model: str, data: Path, backend: str = "onnxruntime", exact: bool =
 
 def _evaluate(model: str, data: Path, backend: str, exact: bool,
               deblock: bool = False) -> tuple[dict[str, float], list[np.ndarray]]:
-    from models.runtime.deblock import DeblockConfig
-
     split = lol_split(data)
     runner = backends.open_backend(backend, catalog.get(model), backends.BackendOptions(
         exact=exact, deblock=DeblockConfig() if deblock else None))

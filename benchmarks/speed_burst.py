@@ -54,7 +54,7 @@ def main() -> None:
         for threads in args.threads:
             opts = backends.BackendOptions(device="cpu", threads=threads)
             b = backends.open_backend("onnxruntime", w, opts)  # with the CPU working size, as streamer runs it
-            core = getattr(b, "inner", b)  # the network at the frame's own size
+            core = backends.layers(b)[-1]  # the network at the frame's own size
             pp = backends.open_backend("onnxruntime", catalog.get("zero-dce++"), opts)
             if core.streaming is None:
                 raise SystemExit("the streaming pair is missing: run 'streamer export burst'")

@@ -145,10 +145,3 @@ def shared_data() -> Path:
         pytest.skip(f"training data not found at {SHARED_DATA} (set STREAMER_DATA)")
     return SHARED_DATA
 
-
-def layers(backend) -> list:
-    """A wrapped backend and every layer under it, outermost first (each layer's ``inner``)."""
-    out = [backend]
-    while hasattr(out[-1], "inner"):
-        out.append(out[-1].inner)
-    return out

@@ -236,6 +236,15 @@ def open_backend(name: str, weights: Weights, options: BackendOptions = BackendO
         raise
 
 
+def layers(backend: Backend) -> list[Backend]:
+    """A wrapped backend and every layer under it (each layer's ``inner``), outermost first: the last
+    is the loaded model itself (a chain: its :class:`~models.backends.chained.ChainedBackend`)."""
+    out = [backend]
+    while hasattr(out[-1], "inner"):
+        out.append(out[-1].inner)
+    return out
+
+
 def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
     """The per-video layers around a loaded ``backend`` of ``weights``, innermost first: the greyscale
     rule (a grey input frame gives a grey output) unless the network keeps grey by itself or

@@ -34,6 +34,10 @@ class OutputLayer:
 class _Pipelined:
     """The pipelined half of an :class:`OutputLayer` (mixed in before it)."""
 
+    def __init__(self, inner, *args) -> None:
+        super().__init__(inner, *args)
+        self._newest: deque[np.ndarray] = deque()
+
     def submit(self, frames: np.ndarray) -> None:
         self.inner.submit(frames)
         self._newest.append(np.array(frames[-1]))
@@ -51,7 +55,4 @@ def output_layer(cls: type[OutputLayer], inner, *args) -> OutputLayer:
 
     if not isinstance(inner, Pipelined):
         return cls(inner, *args)
-    pipelined = type(f"Pipelined{cls.__name__}", (_Pipelined, cls), {})
-    layer = pipelined(inner, *args)
-    layer._newest = deque()
-    return layer
+    return type(f"Pipelined{cls.__name__}", (_Pipelined, cls), {})(inner, *args)

@@ -28,13 +28,18 @@ static inline uint8_t ramp(int o, int step, int share) {
     return (uint8_t)(t > 255 ? 255 : t);
 }
 
+/* Whether the input's six levels p2 p1 p0 | q0 q1 q2 around a boundary are a codec step: a small step
+ * across it, flat on both sides. */
+static inline int codec_step(const int g[6], int alpha3, int beta3) {
+    return abs(g[3] - g[2]) <= alpha3 && abs(g[1] - g[0]) <= beta3 && abs(g[2] - g[1]) <= beta3 &&
+           abs(g[4] - g[3]) <= beta3 && abs(g[5] - g[4]) <= beta3;
+}
+
 /* One boundary: six pixels at p, p + stride, ..., q0 = p + 3 * stride (stride in bytes). */
 static inline void edge(const uint8_t *in, uint8_t *out, Py_ssize_t stride, int alpha3, int beta3) {
     int g[6];
     for (int k = 0; k < 6; k++) g[k] = guide(in + k * stride);
-    if (abs(g[3] - g[2]) > alpha3 || abs(g[1] - g[0]) > beta3 || abs(g[2] - g[1]) > beta3 ||
-        abs(g[4] - g[3]) > beta3 || abs(g[5] - g[4]) > beta3)
-        return;
+    if (!codec_step(g, alpha3, beta3)) return;
     for (int c = 0; c < 3; c++) {
         const int step = (int)out[3 * stride + c] - (int)out[2 * stride + c];
         if (step == 0) continue;
@@ -57,8 +62,7 @@ static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, i
     for (Py_ssize_t x = 0; x < w; x++) {
         int g[6];
         for (int k = 0; k < 6; k++) g[k] = guide(gi[k] + 3 * x);
-        const int codec = abs(g[3] - g[2]) <= alpha3 && abs(g[1] - g[0]) <= beta3 && abs(g[2] - g[1]) <= beta3 &&
-                          abs(g[4] - g[3]) <= beta3 && abs(g[5] - g[4]) <= beta3;
+        const int codec = codec_step(g, alpha3, beta3);
         for (int c = 0; c < 3; c++) {
             const Py_ssize_t at = 3 * x + c;
             const int step = codec ? (int)go[3][at] - (int)go[2][at] : 0;

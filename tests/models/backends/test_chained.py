@@ -14,7 +14,7 @@ from models import backends, catalog  # noqa: E402
 from models.checkpoint import save_checkpoint  # noqa: E402
 from models.export.onnx import export_onnx  # noqa: E402
 from models.nets.restorer import Restorer  # noqa: E402
-from tests.conftest import dark_frames, layers  # noqa: E402
+from tests.conftest import dark_frames  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_a_720p_frame_runs_the_restorer_at_its_working_size(chain: catalog.Weigh
     frames = np.stack(dark_frames(1, 1280, 720))
     out = chained.enhance(frames)
     assert out.shape == (720, 1280, 3) and out.dtype == np.uint8
-    chain_backend = layers(chained)[-1]
+    chain_backend = backends.layers(chained)[-1]
     restorer_stage = chain_backend.stages[-1]
     assert type(restorer_stage).__name__ == "ResizedBackend" and restorer_stage.max_pixels == 640 * 400
     assert type(chain_backend.stages[0]).__name__ == "CurveLutBackend"  # the curve keeps its full-size fast path

@@ -7,7 +7,7 @@ import numpy as np
 from models import backends, catalog
 from models.backends.deblocked import DeblockedBackend
 from models.runtime.deblock import DeblockConfig, deblock
-from tests.conftest import dark_frames, layers
+from tests.conftest import dark_frames
 
 
 def test_the_layer_is_there_only_when_asked_and_deblocks_the_models_output() -> None:
@@ -29,8 +29,8 @@ def test_a_chain_is_deblocked_once_as_a_whole() -> None:
     chain = catalog.get("zero-dce++-clean")
     backend = backends.open_backend("onnxruntime", chain, backends.BackendOptions(device="cpu", deblock=DeblockConfig()))
     assert isinstance(backend, DeblockedBackend)
-    chained = layers(backend)[-1]
-    assert sum(isinstance(layer, DeblockedBackend) for layer in layers(backend)) == 1
+    chained = backends.layers(backend)[-1]
+    assert sum(isinstance(layer, DeblockedBackend) for layer in backends.layers(backend)) == 1
     assert len(chained.stages) == 2
-    assert not any(isinstance(layer, DeblockedBackend) for stage in chained.stages for layer in layers(stage))
+    assert not any(isinstance(layer, DeblockedBackend) for stage in chained.stages for layer in backends.layers(stage))
     backend.close()

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 from models.checkpoint import load_checkpoint, network_from_checkpoint  # noqa: E402
 from models.nets.burst import BurstFrameModel, BurstNet, consistent_max  # noqa: E402
-from tests.conftest import dark_frames, layers, run_cli  # noqa: E402
+from tests.conftest import dark_frames, run_cli  # noqa: E402
 from tests.models.training.test_synth import textured  # noqa: E402
 
 
@@ -175,7 +175,7 @@ def test_torch_backend_streams_the_burst_and_equals_the_full_burst() -> None:
     opened = backends.open_backend("torch", weights, backends.BackendOptions(device="cpu"))
     # On a CPU the burst model runs at a working size; these small frames fit it and go straight through.
     assert isinstance(opened, ResizedBackend)
-    backend = layers(opened)[-1]
+    backend = backends.layers(opened)[-1]
     assert isinstance(backend, TorchBackend) and backend.streaming is not None
     full = BurstFrameModel(network_from_checkpoint(load_checkpoint(weights.checkpoint_path()))).eval()
     buffer = BurstBuffer(weights.burst)

@@ -3,12 +3,10 @@ and texture left alone, the C kernel equal to its numpy reference."""
 
 from __future__ import annotations
 
-import io
-
-import av
 import numpy as np
 import pytest
 
+from benchmarks.night_clips import h264_round_trip
 from benchmarks.video_metrics import blockiness
 from models.errors import ConfigError
 from models.runtime.deblock import BLOCK, DeblockConfig, deblock, deblock_reference
@@ -80,19 +78,7 @@ def test_real_h264_blocks_of_a_brightened_dark_frame_are_reduced() -> None:
     # A dark street through libx264 at a low bitrate (blocky, as a camera's dark areas), decoded,
     # then a plain 6x gain: the blocks a brightening reveals.
     frames = [f // 3 for f in dark_frames(3, 320, 176)]
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = 320, 176, "yuv420p"
-        s.options = {"crf": "38", "preset": "veryfast"}
-        for f in frames:
-            for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
-    buf.seek(0)
-    with av.open(buf) as c:
-        decoded = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    decoded = h264_round_trip(frames, crf=38)
     inp = decoded[-1]
     out = (inp.astype(np.float32) * 6).clip(0, 255).astype(np.uint8)
     got = deblock(out, inp)

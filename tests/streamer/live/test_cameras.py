@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models import backends
 from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
 from streamer.camera_config import CameraConfig, CamerasConfig
 from streamer.live.cameras import Cameras, make_pool, run_cameras
 from streamer.live.pool import ModelPool, VideoLayers
-from tests.conftest import dark_frames, decode, free_port, hunting_clip, layers, write_clip
+from tests.conftest import dark_frames, decode, free_port, hunting_clip, write_clip
 from tests.streamer.stream_server import running
 
 SMOOTHED = VideoLayers(smoothing=SmoothingConfig())
@@ -105,7 +106,7 @@ def test_the_burst_model_keeps_a_feature_ring_per_camera() -> None:
                 out[i].append(stream.enhance(burst))
         assert pool.loads == 1
         # The rings' own counts (under the per-video layers: working size, greyscale rule).
-        encoded = [layers(s._backend)[-1].streaming.encoded for s in streams]
+        encoded = [backends.layers(s._backend)[-1].streaming.encoded for s in streams]
     finally:
         pool.close()
     # Each ring follows its own camera: after filling, one encoder pass per new frame, not six.
