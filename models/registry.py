@@ -46,8 +46,11 @@ class Architecture:
             (:func:`companion_path`) by ``export_companions(net, frame_graph)``.
         burst: frames the network reads (the burst buffer's length); 1 for single-frame models.
         smoothing: temporal smoothing of the output brightness applies (single-frame models on video).
-        stream_graphs: ``(net, dtype) -> (encoder, decoder)`` modules when each frame's features are
-            computed once and kept (the companions ``encoder`` and ``decoder`` are their ONNX graphs).
+        stream_graphs: ``(net, dtype) -> (encoder, pool, decoder)`` modules when each frame's features
+            are computed once and kept in a ring, ``pool(ring, newest_slot)`` pools them per level (the
+            companions ``encoder`` and ``decoder`` are the ONNX graphs of the two others; ONNX Runtime
+            pools with :func:`models.runtime.burst_pool.pool`, the rule's ``consistency`` in the
+            decoder graph's metadata).
         curve_lut: the CPU lookup-table fast path applies (companion ``curves``: the curve estimator).
         max_pixels: frames with more pixels run at a smaller working size, their output scaled back up
             (:mod:`models.backends.resized`); ``None``: always at the frame's own size.

@@ -67,13 +67,13 @@ class TorchBackend:
         from models.runtime.burst_ring import FeatureRing
 
         torch = self._torch
-        encoder, decoder = resolve(stream_graphs)(net, dtype)
+        encoder, ring_pool, decoder = resolve(stream_graphs)(net, dtype)
 
         def on_device(rgb: np.ndarray):
             return torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
 
-        return FeatureRing(lambda frame: encoder(on_device(frame[None])),
-                           lambda rings, newest, frame: decoder(*rings, *newest, on_device(frame)).cpu().numpy(),
+        return FeatureRing(lambda frame: encoder(on_device(frame[None])), ring_pool,
+                           lambda pooled, newest, frame: decoder(*pooled, *newest, on_device(frame)).cpu().numpy(),
                            torch.cat)
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:

@@ -91,21 +91,21 @@ def export_stream_graphs(net: nn.Module, frame_graph: Path, example_hw: tuple[in
     (``NAME.encoder.onnx``, ``NAME.decoder.onnx``; :mod:`models.runtime.burst_ring` runs them);
     returns their paths."""
     arch = registry.get(net.arch)
-    encoder, decoder = registry.resolve(arch.stream_graphs)(net)
+    encoder, ring_pool, decoder = registry.resolve(arch.stream_graphs)(net)
     frame = torch.zeros((1, *example_hw, 3), dtype=torch.uint8)
     with torch.no_grad():
         feats = encoder(frame)
-    rings = tuple(f.expand(arch.burst, -1, -1, -1).contiguous() for f in feats)
     levels = range(1, len(feats) + 1)
     hw = {2: "h", 3: "w"}
     enc_path = _export(encoder, (frame,), registry.companion_path(frame_graph, "encoder"), ["frame"],
                        [f"f{i}" for i in levels],
                        {"frame": {1: "height", 2: "width"}} | {f"f{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in levels})
-    dec_path = _export(decoder, (*rings, *feats, frame), registry.companion_path(frame_graph, "decoder"),
-                       [f"ring{i}" for i in levels] + [f"new{i}" for i in levels] + ["frame"], ["enhanced"],
-                       {f"ring{i}": {0: "burst"} | {k: f"{v}{i}" for k, v in hw.items()} for i in levels}
-                       | {f"new{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in levels}
-                       | {"frame": {1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}})
+    # The pool runs outside the graph (models.runtime.burst_pool), with the rule's constant from here.
+    dec_path = _export(decoder, (*feats, *feats, frame), registry.companion_path(frame_graph, "decoder"),
+                       [f"pooled{i}" for i in levels] + [f"new{i}" for i in levels] + ["frame"], ["enhanced"],
+                       {f"{name}{i}": {k: f"{v}{i}" for k, v in hw.items()} for name in ("pooled", "new") for i in levels}
+                       | {"frame": {1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
+                       {"consistency": repr(float(ring_pool.consistency))})
     return enc_path, dec_path
 
 

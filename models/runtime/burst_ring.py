@@ -3,7 +3,8 @@
 The full-burst graph (``burst.onnx``) encodes every frame of the burst on every call, N encoder
 passes per frame. Beside it ship two graphs (:func:`models.export.onnx.export_stream_graphs`): the
 encoder (one frame -> its features) and the decoder (the burst's features + the newest frame's ->
-the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features in a ring, so a
+the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features in a ring, pools
+the ring outside the graphs (:func:`models.runtime.burst_pool.pool`, one C loop), so a
 call whose burst is the previous burst moved on by one frame (what the pipeline's BurstBuffer
 hands over) encodes only the new frame. Any other burst (a seek, a new size, a caller that passes
 unrelated frames) is recognised by comparing the frames themselves and re-encoded in full, so the
@@ -21,6 +22,7 @@ import numpy as np
 
 from models.errors import ModelError
 from models.registry import companion_path
+from models.runtime.burst_pool import pool
 
 
 def open_streaming(onnx_path: Path, providers: list[str], options) -> StreamingBurstSession | None:
@@ -36,13 +38,14 @@ class FeatureRing:
     RGB, oldest first -> (H, W, 3) uint8 RGB.
 
     ``encode(frame)``: one (H, W, 3) uint8 frame -> its features, one (1, c, h, w) array per level;
-    ``decode(rings, newest, frame)``: the burst's features per level (T, c, h, w) in slot order, the
-    newest frame's, and the newest frame (1, H, W, 3) -> the enhanced frame; ``concat`` joins
-    per-frame features along the first axis (``np.concatenate`` or ``torch.cat``).
+    ``pool(ring, newest)``: one level's features of the burst (T, c, h, w) in slot order and the
+    newest frame's slot -> the pooled features; ``decode(pooled, newest, frame)``: the pooled features
+    per level, the newest frame's, and the newest frame (1, H, W, 3) -> the enhanced frame; ``concat``
+    joins per-frame features along the first axis (``np.concatenate`` or ``torch.cat``).
     """
 
-    def __init__(self, encode: Callable, decode: Callable, concat: Callable) -> None:
-        self._encode_fn, self._decode, self._concat = encode, decode, concat
+    def __init__(self, encode: Callable, pool: Callable, decode: Callable, concat: Callable) -> None:
+        self._encode_fn, self._pool, self._decode, self._concat = encode, pool, decode, concat
         self._frames: np.ndarray | None = None  # copies of the burst's frames, slot order
         self._rings: list = []  # per level (T, c, h, w), slot order
         self._order: list[int] = []  # slots, oldest first
@@ -81,7 +84,8 @@ class FeatureRing:
         else:
             self._rebuild(frames)
         newest = self._order[-1]
-        return self._decode(self._rings, [r[newest : newest + 1] for r in self._rings], frames[-1:])
+        return self._decode([self._pool(r, newest) for r in self._rings], [r[newest : newest + 1] for r in self._rings],
+                            frames[-1:])
 
 
 class StreamingBurstSession(FeatureRing):
@@ -96,19 +100,34 @@ class StreamingBurstSession(FeatureRing):
         except Exception as e:  # ORT raises its own exception types for a bad graph
             raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
         self.providers = self.encoder.get_providers()
-        super().__init__(self._run_encoder, self._run_decoder, np.concatenate)
+        names = {i.name for i in self.decoder.get_inputs()}
+        meta = self.decoder.get_modelmeta().custom_metadata_map
+        if "ring1" in names:  # a decoder exported before the pool left the graph: it pools the rings itself
+            self._inputs, self._consistency = "ring", None
+        elif "pooled1" in names and "consistency" in meta:
+            self._inputs, self._consistency = "pooled", float(meta["consistency"])
+        else:
+            raise ModelError(f"{decoder} is not a streaming burst decoder (inputs {sorted(names)}): "
+                             "export it again with 'streamer export'")
+        self._start_ring()
+
+    def _start_ring(self) -> None:
+        FeatureRing.__init__(self, self._run_encoder, self._run_pool, self._run_decoder, np.concatenate)
 
     def for_stream(self) -> StreamingBurstSession:
         """The same two sessions with a ring of its own: one per video."""
         other = copy.copy(self)
-        FeatureRing.__init__(other, other._run_encoder, other._run_decoder, np.concatenate)
+        other._start_ring()
         return other
 
     def _run_encoder(self, frame: np.ndarray) -> list[np.ndarray]:
         return self.encoder.run(["f1", "f2", "f3"], {"frame": frame[None]})
 
-    def _run_decoder(self, rings: list[np.ndarray], newest: list[np.ndarray], frame: np.ndarray) -> np.ndarray:
-        inputs = {f"ring{i + 1}": r for i, r in enumerate(rings)}
+    def _run_pool(self, ring: np.ndarray, newest: int) -> np.ndarray:
+        return ring if self._consistency is None else pool(ring, newest, self._consistency)
+
+    def _run_decoder(self, pooled: list[np.ndarray], newest: list[np.ndarray], frame: np.ndarray) -> np.ndarray:
+        inputs = {f"{self._inputs}{i + 1}": r for i, r in enumerate(pooled)}
         inputs |= {f"new{i + 1}": r for i, r in enumerate(newest)}
         inputs["frame"] = frame
         return self.decoder.run(["enhanced"], inputs)[0]

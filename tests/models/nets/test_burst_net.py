@@ -162,6 +162,52 @@ def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path
     assert open_streaming(tmp_path / "missing.onnx", ["CPUExecutionProvider"], ort.SessionOptions()) is None
 
 
+class _RingDecoder(torch.nn.Module):
+    """The streaming decoder as exported before the pool left the graph: the rings in, pooled inside."""
+
+    def __init__(self, net: BurstNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, ring1, ring2, ring3, new1, new2, new3, frame):
+        from models.nets.frame import to_float, to_uint8
+
+        pooled = [consistent_max(r, n, 0) for r, n in ((ring1, new1), (ring2, new2), (ring3, new3))]
+        return to_uint8(self.net.decode(pooled, [new1, new2, new3], to_float(frame, torch.float32)))
+
+
+def test_a_decoder_exported_with_the_pool_inside_still_streams(net: BurstNet, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from models.errors import ModelError
+    from models.export.onnx import export_onnx
+    from models.runtime.burst_ring import open_streaming
+    from streamer.buffer import BurstBuffer
+
+    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(48, 64))
+    current = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    frame = torch.zeros((1, 48, 64, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        feats = net.encode(frame.permute(0, 3, 1, 2).float())
+    rings = [f.expand(3, -1, -1, -1).contiguous() for f in feats]
+    names = [f"ring{i}" for i in (1, 2, 3)] + [f"new{i}" for i in (1, 2, 3)] + ["frame"]
+    axes = {n: {2: f"h{n[-1]}", 3: f"w{n[-1]}"} for n in names[:6]} | {"ring1": {0: "t", 2: "h1", 3: "w1"},
+                                                                         "ring2": {0: "t", 2: "h2", 3: "w2"},
+                                                                         "ring3": {0: "t", 2: "h3", 3: "w3"}}
+    torch.onnx.export(_RingDecoder(net).eval(), (*rings, *feats, frame), str(tmp_path / "burst.decoder.onnx"),
+                      input_names=names, output_names=["enhanced"],
+                      dynamic_axes=axes | {"frame": {1: "H", 2: "W"}, "enhanced": {0: "H", 1: "W"}}, dynamo=False)
+    legacy = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    buffer = BurstBuffer(3)
+    for f in dark_frames(5, 53, 37):
+        buffer.push(f)
+        want, got = current.enhance(buffer.burst()), legacy.enhance(buffer.burst())
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    # A graph that is neither gets one clear error.
+    (tmp_path / "burst.decoder.onnx").write_bytes((tmp_path / "burst.encoder.onnx").read_bytes())
+    with pytest.raises(ModelError, match="not a streaming burst decoder"):
+        open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+
+
 def test_torch_backend_streams_the_burst_and_equals_the_full_burst() -> None:
     from models import backends, catalog
     from models.backends.torch_backend import TorchBackend
