@@ -1,10 +1,11 @@
-"""A layer that changes a backend's output with the help of the newest input frame (the deblocking
-filter, the greyscale rule), kept pipelined where the backend it wraps is.
+"""A layer that changes a backend's output with the help of its input (the deblocking filter, the
+greyscale rule, temporal smoothing), kept pipelined where the backend it wraps is.
 
-Subclasses implement ``post(out, newest)``: the wrapped backend's (H, W, 3) uint8 RGB output and the
-newest input frame -> the layer's output. :func:`output_layer` builds one, with ``submit``/``fetch``/
-``drain`` (:class:`models.backends.Pipelined`) where the wrapped backend has them: the newest frame of
-each submitted burst waits beside it (a copy: the caller's buffer moves on).
+Subclasses implement ``post(out, kept)``: the wrapped backend's (H, W, 3) uint8 RGB output and what
+``keep(frames)`` took of the input burst (by default the newest frame) -> the layer's output.
+:func:`output_layer` builds one, with ``submit``/``fetch``/``drain`` (:class:`models.backends.Pipelined`)
+where the wrapped backend has them: what was kept of each submitted burst waits beside it (copied
+when it is a view of the caller's buffer, which moves on).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ class OutputLayer:
         self.inner = inner
         self.name, self.device, self.burst, self.path = inner.name, inner.device, inner.burst, inner.path
 
-    def post(self, out: np.ndarray, newest: np.ndarray) -> np.ndarray:
+    def keep(self, frames: np.ndarray) -> np.ndarray:
+        """What ``post`` needs of the input burst (it may be a view of ``frames``): the newest frame."""
+        return frames[-1]
+
+    def post(self, out: np.ndarray, kept: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
-        return self.post(self.inner.enhance(frames), frames[-1])
+        return self.post(self.inner.enhance(frames), self.keep(frames))
 
     def close(self) -> None:
         self.inner.close()
@@ -36,17 +41,18 @@ class _Pipelined:
 
     def __init__(self, inner, *args) -> None:
         super().__init__(inner, *args)
-        self._newest: deque[np.ndarray] = deque()
+        self._kept: deque[np.ndarray] = deque()
 
     def submit(self, frames: np.ndarray) -> None:
         self.inner.submit(frames)
-        self._newest.append(np.array(frames[-1]))
+        kept = self.keep(frames)
+        self._kept.append(np.array(kept) if np.may_share_memory(kept, frames) else kept)
 
     def fetch(self) -> np.ndarray:
-        return self.post(self.inner.fetch(), self._newest.popleft())
+        return self.post(self.inner.fetch(), self._kept.popleft())
 
     def drain(self) -> list[np.ndarray]:
-        return [self.post(out, self._newest.popleft()) for out in self.inner.drain()]
+        return [self.post(out, self._kept.popleft()) for out in self.inner.drain()]
 
 
 def output_layer(cls: type[OutputLayer], inner, *args) -> OutputLayer:

@@ -13,11 +13,10 @@ Frames are (H, W, 3) uint8 RGB; numpy and OpenCV only.
 
 from __future__ import annotations
 
-from collections import deque
-
 import cv2
 import numpy as np
 
+from models.backends.output_layer import OutputLayer, output_layer
 from models.errors import ConfigError, ModelError
 from models.runtime.curve_lut import pool
 from models.runtime.temporal import BrightnessStabilizer, CurveSmoother, SmoothingConfig
@@ -57,21 +56,22 @@ def exposed(gain: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
     return np.power(gain, np.float32(strength))
 
 
-class StabilizedBackend:
+class StabilizedBackend(OutputLayer):
     """A backend whose output brightness is smoothed over time; same interface as the one it wraps.
     Keeps state: call it once per frame, in order, for one video.
 
     ``smoother`` is the temporal state: a :class:`CurveSmoother` on the curve map and thumbnail of a
     :class:`~models.backends.CurveMapped` backend (nothing is pooled at full resolution), else a
     :class:`BrightnessStabilizer` on thumbnails of the input and of the enhanced frame. Build one
-    with :func:`stabilize`, which keeps ``submit``/``fetch``/``drain`` where the wrapped backend has them.
+    with :func:`stabilize`, which keeps ``submit``/``fetch``/``drain`` where the wrapped backend has them
+    (an :class:`~models.backends.output_layer.OutputLayer`: the input thumbnail of each submitted frame
+    waits beside it).
     """
 
     def __init__(self, inner, config: SmoothingConfig, scale: int = THUMBNAIL_SCALE) -> None:
         from models.backends import CurveMapped
 
-        self.inner = inner
-        self.name, self.device, self.burst, self.path = inner.name, inner.device, inner.burst, inner.path
+        super().__init__(inner)
         self.scale = scale
         self._curves = inner if isinstance(inner, CurveMapped) else None
         if self._curves is None and config.curve_strength:
@@ -86,7 +86,10 @@ class StabilizedBackend:
         except ValueError as e:
             raise ModelError(str(e)) from e
 
-    def _stabilize(self, thumbnail: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+    def keep(self, frames: np.ndarray) -> np.ndarray:
+        return self._thumbnail(frames[-1])
+
+    def post(self, enhanced: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
         gain = self.smoother(thumbnail, self._thumbnail(enhanced))
         return self._gain.apply(enhanced, exposed(gain, thumbnail))
 
@@ -95,33 +98,9 @@ class StabilizedBackend:
             alphas, thumbnail = self._curves.curve_map(frames)
             curve, gain = self.smoother(alphas, thumbnail)
             return self._gain.apply(self._curves.apply_curve_map(frames, curve), exposed(gain, thumbnail))
-        return self._stabilize(self._thumbnail(frames[-1]), self.inner.enhance(frames))
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class PipelinedStabilizedBackend(StabilizedBackend):
-    """:class:`StabilizedBackend` of a :class:`~models.backends.Pipelined` backend, itself pipelined:
-    the input thumbnail of each submitted frame waits beside it for ``fetch``."""
-
-    def __init__(self, inner, config: SmoothingConfig, scale: int = THUMBNAIL_SCALE) -> None:
-        super().__init__(inner, config, scale)
-        self._thumbnails: deque[np.ndarray] = deque()
-
-    def submit(self, frames: np.ndarray) -> None:
-        self.inner.submit(frames)
-        self._thumbnails.append(self._thumbnail(frames[-1]))
-
-    def fetch(self) -> np.ndarray:
-        return self._stabilize(self._thumbnails.popleft(), self.inner.fetch())
-
-    def drain(self) -> list[np.ndarray]:
-        return [self._stabilize(self._thumbnails.popleft(), out) for out in self.inner.drain()]
+        return super().enhance(frames)
 
 
 def stabilize(inner, config: SmoothingConfig) -> StabilizedBackend:
     """``inner`` smoothed over time, pipelined where ``inner`` is."""
-    from models.backends import Pipelined
-
-    return (PipelinedStabilizedBackend if isinstance(inner, Pipelined) else StabilizedBackend)(inner, config)
+    return output_layer(StabilizedBackend, inner, config)
