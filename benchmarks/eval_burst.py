@@ -1,7 +1,8 @@
 """Night video quality: the burst model against classical anchors and Zero-DCE++, per shot.
 
 Clips: :mod:`benchmarks.night_clips` (LOL validation images, never trained on; a static security
-camera shot and a panning dashcam shot, 640x360, dark, noisy, H.264; the clean clip is known).
+camera shot, a panning dashcam shot and a static infrared (monochrome) CCTV shot, 640x360, dark,
+noisy, H.264; the clean clip is known).
 Side by side in one run:
 
 - ``gain+hqdn3d`` / ``gain+nlmeans``: an exposure gain in linear light matched to the truth (it
@@ -47,7 +48,7 @@ from streamer.buffer import BurstBuffer  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 HQDN3D = "hqdn3d=8:8:12:12"
 NLMEANS = "nlmeans=s=7:p=7:r=11"
-SCENES = {"static": (5, 27), "pan": (17, 40)}  # indices into the 50 LOL validation images
+SCENES = {"static": (5, 27), "pan": (17, 40), "ir": (33, 45)}  # indices into the 50 LOL validation images
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -138,7 +139,7 @@ def main() -> None:
     rows = []
     strip_rows = []
     for shot in SHOTS:
-        static = shot.name == "static"
+        static = (shot.view or shot.name) == "static"
         per_method: dict[str, list[dict]] = {}
         truths: list[dict] = []
         for scene, idx in enumerate(SCENES[shot.name]):

@@ -61,6 +61,11 @@ def load_into(net: torch.nn.Module, path: Path, arch: str, name: str) -> dict:
     return ckpt
 
 
+def record(ckpt: dict) -> dict:
+    """What a later checkpoint keeps of one it was made from (its ``lineage``): step, config, metrics."""
+    return {k: ckpt[k] for k in ("arch", "step", "config", "metrics") if k in ckpt}
+
+
 def resume_into(net: torch.nn.Module, opt: torch.optim.Optimizer, path: Path, arch: str) -> int:
     """Continue a training run: the network and optimizer state saved at ``path``; returns its step."""
     ckpt = load_into(net, path, arch, str(path))

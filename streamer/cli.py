@@ -213,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2)")
     t.add_argument("--ratio-min", type=float, help="burst: least exposure ratio of the synthetic bursts (5)")
     t.add_argument("--ratio-max", type=float, help="burst: greatest exposure ratio (50)")
+    t.add_argument("--mono-prob", type=float, help="burst: share of monochrome (infrared) synthetic cameras (0.1)")
+    t.add_argument("--chroma420-prob", type=float, help="burst: share of synthetic frames with 4:2:0 chroma (0.8)")
     t.add_argument("--size", choices=("cpu", "full"),
                    help="night2day: cpu (default: ngf = ndf = 16, 128 px crops of a 180 px short side) or full "
                         "(the reference CycleGAN: ngf = ndf = 64, 256 px crops; for a GPU)")

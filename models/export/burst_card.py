@@ -34,17 +34,35 @@ FIRST_STAGE_STEPS = 1300
 
 
 def _steps(ckpt: dict) -> str:
-    cfg = ckpt.get("config", {})
-    if cfg.get("init"):
-        return (f"{FIRST_STAGE_STEPS + int(ckpt.get('step', 0))} in all: {FIRST_STAGE_STEPS} from random "
-                f"initialization (learning rate 0.001), then {ckpt.get('step')} more from those weights (`--init`, "
-                f"a fresh optimizer)")
-    return f"{ckpt.get('step')} from random initialization"
+    """The training steps of ``ckpt`` and of each ``--init`` checkpoint it grew from (its lineage)."""
+    stages = [*ckpt.get("lineage", []), ckpt]
+    parts, total = [], 0
+    if stages[0].get("config", {}).get("init"):
+        # The oldest recorded run went on from the first stage (trained before checkpoints kept a lineage).
+        parts.append(f"{FIRST_STAGE_STEPS} from random initialization (learning rate 0.001)")
+        total += FIRST_STAGE_STEPS
+    for stage in stages:
+        cfg, step = stage.get("config", {}), int(stage.get("step", 0))
+        total += step
+        if not cfg.get("init"):
+            parts.append(f"{step} from random initialization")
+            continue
+        extras = _camera_extras(cfg).rstrip(", ")
+        parts.append(f"then {step} more from those weights (`--init`, a fresh optimizer, learning rate {cfg.get('lr')}"
+                     + (f"; synthetic camera with {extras}" if extras else "") + ")")
+    return parts[0] if len(parts) == 1 else f"{total} in all: " + ", ".join(parts)
 
 
 def night_results() -> dict | None:
     """The night-clip results of ``benchmarks/eval_burst.py``, when it has been run."""
     return json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else None
+
+
+def _camera_extras(cfg: dict) -> str:
+    """The synthetic camera's monochrome and 4:2:0 shares (absent from older checkpoints: none)."""
+    mono, chroma = cfg.get("mono_prob") or 0.0, cfg.get("chroma420_prob") or 0.0
+    parts = [f"monochrome (infrared) in {mono:.0%}"] * bool(mono) + [f"4:2:0 chroma in {chroma:.0%}"] * bool(chroma)
+    return ", ".join(parts) + ", " if parts else ""
 
 
 def render(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | None, night: dict | None = None) -> str:
@@ -56,7 +74,7 @@ def render(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | None,
         (weights.checkpoint, "torch, weights only"),
         (weights.onnx, f"ONNX, the full-burst graph, exported from it by `streamer export {weights.name}`"),
         (weights.companion("encoder").name, "ONNX, the streaming encoder (one frame -> its features)"),
-        (weights.companion("decoder").name, "ONNX, the streaming decoder (the burst's features -> the enhanced frame)"),
+        (weights.companion("decoder").name, "ONNX, the streaming decoder (the burst's pooled features -> the enhanced frame)"),
     ]
     table = "\n".join(f"| `{name}` ({what}) | `{sha256(weights.checkpoint_path().parent / name)}` |" for name, what in files)
     data = ", ".join("/".join(Path(d).parts[-2:]) for d in cfg.get("data", []))
@@ -84,7 +102,9 @@ one decoder with a global-context branch predicts the enhanced frame, pixel-shuf
 141k parameters. The paper's coarse stage is not used: at this size the fine stage alone is what fits the CPU
 budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/runtime/burst_ring.py`:
 the encoder/decoder ONNX pair on ONNX Runtime, the network's own halves on torch), so a new frame costs one encoder
-and one decoder pass whatever T. Exposure-adaptive: the output is faded back to the input as the newest frame's mean
+and one decoder pass whatever T; on ONNX Runtime the ring is pooled outside the graphs, by one C loop
+(`models/runtime/_pool.c`), and the decoder graph takes the pooled features.
+Exposure-adaptive: the output is faded back to the input as the newest frame's mean
 luma goes from 40 to 65 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
 On CPUs, frames over 640x360's pixel count run at the largest size within it, the output scaled back
 (`models/backends/resized.py`; `--exact` runs the whole frame).
@@ -98,7 +118,8 @@ On CPUs, frames over 640x360's pixel count run at the largest size within it, th
   px/frame with a random-walk jitter, small rotation and zoom (35 % static shots with a slight shake), a patch moving
   across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
   (log-uniform), Poisson shot noise (300-3000 electrons at full scale) + Gaussian read noise, row noise in 30 %, a
-  colour cast in half, sRGB curve, 8 bits, JPEG 60-95 in 40 %. Target: the clean newest frame.
+  colour cast in half, sRGB curve, 8 bits, {_camera_extras(cfg)}JPEG 60-95 in 40 %. Target: the clean newest
+  frame (its luma for a monochrome camera).
 - Steps: {_steps(ckpt)}, batch {cfg.get('batch_size')}; Adam, learning rate {cfg.get('lr')} with a cosine decay
   to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}. Exact commands and wall time:
   `models/weights/README.md`.

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.checkpoint import load_into, plain, resume_into, save_checkpoint
+from models.checkpoint import load_checkpoint, load_into, plain, record, resume_into, save_checkpoint
 from models.errors import ConfigError
 from models.nets.burst import BurstNet
 from models.training.data import holdout_pairs, training_files
@@ -47,6 +47,10 @@ class BurstTrainConfig:
     ssim_weight: float = 0.2
     ratio_min: float = 5.0
     ratio_max: float = 50.0
+    # Monochrome (infrared) cameras and 4:2:0 chroma in the synthetic camera (models.training.synth);
+    # the shipped weights' first 6300 steps had neither (0, 0).
+    mono_prob: float = 0.1
+    chroma420_prob: float = 0.8
     val_low: Path | None = None
     val_high: Path | None = None
     val_count: int = 50
@@ -67,6 +71,9 @@ class BurstTrainConfig:
             raise ConfigError("--val-low and --val-high go together (the folders whose held-out pairs are excluded)")
         if not 1.0 <= self.ratio_min <= self.ratio_max:
             raise ConfigError("exposure ratios must satisfy 1 <= --ratio-min <= --ratio-max")
+        for name in ("mono_prob", "chroma420_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"--{name.replace('_', '-')} is a probability: 0 to 1")
 
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
@@ -80,16 +87,20 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     net = BurstNet()
+    lineage: list[dict] = []  # the --init checkpoints this run grew from, oldest first
     if cfg.init is not None:  # start from existing weights, with a fresh optimizer and schedule
-        load_into(net, cfg.init, net.arch, "--init")
+        parent = load_into(net, cfg.init, net.arch, "--init")
+        lineage = [*parent.get("lineage", []), record(parent)]
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
     if cfg.resume and cfg.out.exists():
         step = resume_into(net, opt, cfg.out, net.arch)
+        lineage = load_checkpoint(cfg.out).get("lineage", lineage)
 
     exclude = holdout_pairs(cfg.val_low, cfg.val_high, cfg.val_count).high if cfg.val_high is not None else ()
     files = training_files(cfg.data, exclude)
-    synth = SynthConfig(frames=cfg.frames, crop=cfg.crop, ratio=(cfg.ratio_min, cfg.ratio_max))
+    synth = SynthConfig(frames=cfg.frames, crop=cfg.crop, ratio=(cfg.ratio_min, cfg.ratio_max),
+                        mono_prob=cfg.mono_prob, chroma420_prob=cfg.chroma420_prob)
     sampler = BurstSampler(files, synth, cfg.short_side, seed=cfg.seed + step)
     log.info("training burst on %d clean images (%d of %d kept as well exposed)", len(sampler.images),
              len(sampler.images), len(files))
@@ -109,6 +120,7 @@ def train_burst(cfg: BurstTrainConfig) -> dict:
             "step": step,
             "config": plain(asdict(cfg)) | {"train_images": len(sampler.images)},
             "metrics": metrics,
+            "lineage": lineage,
         }
         if save:
             save_checkpoint(cfg.out, payload)

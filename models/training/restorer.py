@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.catalog import get as shipped
-from models.checkpoint import load_checkpoint, load_into, network_from_checkpoint, plain, save_checkpoint
+from models.checkpoint import load_checkpoint, load_into, network_from_checkpoint, plain, record, save_checkpoint
 from models.errors import ConfigError
 from models.imagefiles import list_images, read_rgb
 from models.nets.restorer import GENERATORS, PatchDiscriminator, Restorer, VGG19Features
@@ -150,11 +150,6 @@ class RestorerConfig:
 def curve_checkpoint(cfg: RestorerConfig) -> Path:
     """The curve model that brightens the training inputs: ``--curve`` or the shipped Zero-DCE++."""
     return cfg.curve or shipped("zero-dce++").checkpoint_path()
-
-
-def record(ckpt: dict) -> dict:
-    """What a later checkpoint keeps of one it was made from: its step, config and metrics."""
-    return {k: ckpt[k] for k in ("arch", "step", "config", "metrics") if k in ckpt}
 
 
 class Brightener:

@@ -7,8 +7,10 @@ We have no real low-light video with ground truth, so a burst is made from one c
    across the scene; the newest frame is the untransformed crop, so the target is aligned with it;
 2. **camera model**, per frame: linearize sRGB, divide by an exposure ratio, Poisson shot noise
    (``photons`` electrons at full scale) plus Gaussian read noise and optional row noise, the
-   sRGB tone curve again, 8-bit quantization and optional JPEG compression (a stand-in for
-   H.264's blocking).
+   sRGB tone curve again, 8-bit quantization, 4:2:0 chroma (the colour at half resolution, as
+   H.264 and most camera streams carry it) and optional JPEG compression (a stand-in for H.264's
+   blocking); some cameras are monochrome (an infrared CCTV camera at night: one value per pixel,
+   sent as R = G = B), and for those the target is the clean frame's luma.
 
 Images are (H, W, 3) uint8 RGB; bursts (N, H, W, 3) uint8 RGB, oldest first. Everything is numpy
 and OpenCV, seeded by a ``numpy.random.Generator``.
@@ -48,7 +50,9 @@ class Exposure:
     electrons collected at full scale of the *dark* exposure (shot noise variance of a linear
     value v is v / photons); ``read_sigma``: Gaussian read noise in linear full-scale units;
     ``row_sigma``: a per-row offset of that standard deviation; ``jpeg_quality``: 0 for none;
-    ``channel_gain``: the sensor's sensitivity per channel (R, G, B), a colour cast.
+    ``channel_gain``: the sensor's sensitivity per channel (R, G, B), a colour cast; ``mono``: a
+    monochrome (infrared) sensor, one value per pixel sent as R = G = B; ``chroma420``: the frame
+    leaves the camera with its colour at half resolution (YCbCr 4:2:0).
     """
 
     ratio: float
@@ -57,16 +61,43 @@ class Exposure:
     row_sigma: float = 0.0
     jpeg_quality: int = 0
     channel_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    mono: bool = False
+    chroma420: bool = False
+
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as the greyscale rule (models.runtime.greyscale)
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> its BT.601 luma in all three channels."""
+    y = np.floor(rgb.astype(np.float32) @ LUMA + 0.5).clip(0, 255).astype(np.uint8)
+    return np.repeat(y[..., None], 3, axis=2)
+
+
+def subsample_chroma(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB through YCbCr 4:2:0 and back: luma kept, chroma averaged over 2x2 blocks
+    and interpolated back up, as a decoder shows an H.264 stream."""
+    h, w = rgb.shape[:2]
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    half = cv2.resize(ycc[..., 1:], ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    ycc[..., 1:] = cv2.resize(half, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
 
 
 def expose(clean: np.ndarray, exp: Exposure, rng: np.random.Generator) -> np.ndarray:
     """Capture one clean (H, W, 3) uint8 sRGB frame at ``exp``: (H, W, 3) uint8 sRGB, dark and noisy."""
     lin = srgb_to_linear(clean.astype(np.float32) / 255.0) * np.asarray(exp.channel_gain, np.float32) / exp.ratio
+    if exp.mono:  # one sensor value per pixel: the channels' mean response
+        lin = np.repeat(lin.mean(2, keepdims=True), 3, axis=2)
     electrons = rng.poisson(lin * exp.photons).astype(np.float32)
     noisy = electrons / exp.photons + rng.normal(0.0, exp.read_sigma, lin.shape).astype(np.float32)
     if exp.row_sigma > 0:
         noisy += rng.normal(0.0, exp.row_sigma, (lin.shape[0], 1, 1)).astype(np.float32)
+    if exp.mono:  # the noise too is one value per pixel
+        noisy = np.repeat(noisy[..., :1], 3, axis=2)
     out = np.floor(linear_to_srgb(noisy) * 255.0 + 0.5).astype(np.uint8)
+    if exp.chroma420 and not exp.mono:
+        out = subsample_chroma(out)
     if exp.jpeg_quality:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, exp.jpeg_quality])
         if ok:
@@ -94,6 +125,8 @@ class SynthConfig:
     patch_prob: float = 0.5
     cast_prob: float = 0.5
     cast: float = 0.3  # a cast scales each channel by 1 - U(0, cast)
+    mono_prob: float = 0.0  # monochrome (infrared) cameras; 0 keeps the draws of the shipped weights' training
+    chroma420_prob: float = 0.0  # 4:2:0 chroma; 0 likewise
 
     def __post_init__(self) -> None:
         if self.frames < 1 or self.crop < 16:
@@ -116,6 +149,9 @@ def draw_exposure(cfg: SynthConfig, rng: np.random.Generator) -> Exposure:
         row_sigma=float(rng.uniform(0.0, 0.5)) * read if rng.random() < cfg.row_noise_prob else 0.0,
         jpeg_quality=int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)) if rng.random() < cfg.jpeg_prob else 0,
         channel_gain=tuple(1.0 - rng.uniform(0.0, cfg.cast, 3)) if rng.random() < cfg.cast_prob else (1.0, 1.0, 1.0),
+        # Drawn only when asked for, so a config without them draws exactly as before.
+        mono=bool(cfg.mono_prob) and rng.random() < cfg.mono_prob,
+        chroma420=bool(cfg.chroma420_prob) and rng.random() < cfg.chroma420_prob,
     )
 
 
@@ -180,7 +216,7 @@ def make_burst(image: np.ndarray, cfg: SynthConfig, rng: np.random.Generator,
     frames, target = render_burst(image, cfg, rng)
     exp = exposure or draw_exposure(cfg, rng)
     burst = np.stack([expose(f, exp, rng) for f in frames])
-    return burst, target, exp
+    return burst, grey(target) if exp.mono else target, exp
 
 
 def well_exposed(image: np.ndarray, low: float = 0.3, high: float = 0.65, clipped: float = 0.05) -> bool:

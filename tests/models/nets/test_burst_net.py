@@ -128,6 +128,16 @@ def test_train_burst_a_few_steps_then_resume_and_export(tmp_path: Path) -> None:
     assert "resumed" in r.stderr and load_checkpoint(out)["step"] == 5
     net = network_from_checkpoint(load_checkpoint(out))
     assert isinstance(net, BurstNet)
+    # A run from those weights (--init) keeps their record: its lineage; an infrared camera for every burst.
+    child = tmp_path / "child.pt"
+    r = run_cli(*[a if a != str(out) else str(child) for a in common], "--steps", "2", "--init", str(out),
+                "--mono-prob", "1")
+    assert r.returncode == 0, r.stderr
+    grown = load_checkpoint(child)
+    assert [(s["step"], s["config"]["steps"]) for s in grown["lineage"]] == [(5, 5)]
+    assert grown["config"]["mono_prob"] == 1.0 and grown["config"]["init"] == str(out)
+    r = run_cli(*common, "--steps", "2", "--mono-prob", "1.5")
+    assert r.returncode == 2 and "--mono-prob is a probability" in r.stderr
 
 
 def test_train_burst_rejects_bad_settings(tmp_path: Path) -> None:

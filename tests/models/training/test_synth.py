@@ -10,6 +10,7 @@ from models.training.synth import (
     BurstSampler,
     Exposure,
     SynthConfig,
+    draw_exposure,
     expose,
     linear_to_srgb,
     make_burst,
@@ -145,3 +146,37 @@ def test_a_colour_cast_scales_channels_in_linear_light() -> None:
     exp = Exposure(ratio=4.0, photons=20000.0, read_sigma=0.0002, channel_gain=(0.5, 1.0, 0.8))
     dark = srgb_to_linear(expose(clean, exp, np.random.default_rng(0)) / 255.0).mean((0, 1))
     assert dark[0] / dark[1] == pytest.approx(0.5, rel=0.05) and dark[2] / dark[1] == pytest.approx(0.8, rel=0.05)
+
+
+def test_a_monochrome_camera_sends_grey_frames_and_its_target_is_the_luma() -> None:
+    cfg = SynthConfig(frames=3, crop=64, mono_prob=1.0)
+    burst, target, exp = make_burst(textured(), cfg, np.random.default_rng(0))
+    assert exp.mono
+    assert (burst[..., 0] == burst[..., 1]).all() and (burst[..., 1] == burst[..., 2]).all()  # R = G = B, noise too
+    assert (target[..., 0] == target[..., 2]).all() and target.std() > 10  # a grey target with the scene's structure
+    colour = textured()[:64, :64]
+    assert not (colour[..., 0] == colour[..., 2]).all()  # the image was in colour
+
+
+def test_420_chroma_halves_the_colour_resolution_and_keeps_the_luma() -> None:
+    rng = np.random.default_rng(0)
+    clean = np.full((64, 64, 3), 120, np.uint8)
+    clean[::2, :, 0] = 200  # red stripes one pixel high: colour detail 4:2:0 cannot carry
+    plain = expose(clean, Exposure(ratio=1.0, photons=1e7, read_sigma=0.0), rng)
+    sub = expose(clean, Exposure(ratio=1.0, photons=1e7, read_sigma=0.0, chroma420=True), rng)
+    def luma(x):
+        return x.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    # Luma survives (up to the YCbCr round trip); the red alternates far less from row to row.
+    assert np.abs(luma(sub) - luma(plain)).mean() < 6
+    def row_steps(x):
+        return np.abs(np.diff(x[..., 0].astype(int), axis=0)).mean()
+    assert row_steps(sub) < 0.6 * row_steps(plain)
+
+
+def test_mono_and_420_are_not_drawn_unless_asked_for() -> None:
+    """The shipped weights' training drew without them: the same seed draws the same cameras."""
+    old = [draw_exposure(SynthConfig(), np.random.default_rng(s)) for s in range(20)]
+    assert not any(e.mono or e.chroma420 for e in old)
+    new = [draw_exposure(SynthConfig(mono_prob=0.5, chroma420_prob=0.5), np.random.default_rng(s)) for s in range(40)]
+    assert any(e.mono for e in new) and any(e.chroma420 for e in new) and not all(e.mono for e in new)
+    assert [(e.ratio, e.photons) for e in old] == [(e.ratio, e.photons) for e in new[:20]]  # the earlier draws stand
