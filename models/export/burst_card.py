@@ -118,17 +118,19 @@ On CPUs, frames over 640x360's pixel count run at the largest size within it, th
   px/frame with a random-walk jitter, small rotation and zoom (35 % static shots with a slight shake), a patch moving
   across half of the bursts; camera: sRGB linearised, exposure ratio {cfg.get('ratio_min')}-{cfg.get('ratio_max')}
   (log-uniform), Poisson shot noise (300-3000 electrons at full scale) + Gaussian read noise, row noise in 30 %, a
-  colour cast in half, sRGB curve, 8 bits, {_camera_extras(cfg)}JPEG 60-95 in 40 %. Target: the clean newest
-  frame (its luma for a monochrome camera).
-- Steps: {_steps(ckpt)}, batch {cfg.get('batch_size')}; Adam, learning rate {cfg.get('lr')} with a cosine decay
-  to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}. Exact commands and wall time:
+  colour cast in half, sRGB curve, 8 bits, JPEG 60-95 in 40 % (a later stage's extras: see Steps). Target: the
+  clean newest frame (its luma for a monochrome camera).
+- Steps: {_steps(ckpt)}; batch {cfg.get('batch_size')}; Adam, each stage's learning rate with a cosine decay
+  to 0, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')} (the last stage). Exact commands and wall time:
   `models/weights/README.md`.
 - Loss: L1 + {cfg.get('ssim_weight')} x (1 - SSIM) to the clean newest frame.
 - Command: see `models/weights/README.md`.
 
 ## Validation
-Night clips (`python benchmarks/eval_burst.py`: LOL validation images made into a static and a panning 640x360 clip,
-dark, noisy and H.264-compressed with another camera model than training; the anchor knows the truth's exposure):
+Night clips (`python benchmarks/eval_burst.py`: LOL validation images made into a static, a panning and an infrared
+640x360 clip, dark, noisy and H.264-compressed with a camera model training never saw: a green-heavy sensor,
+fixed-pattern noise, real H.264; the infrared shot monochrome with per-column banding at 400 kbit/s; the anchor
+knows the truth's exposure):
 
 {night_md}
 
