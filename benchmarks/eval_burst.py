@@ -139,7 +139,7 @@ def main() -> None:
     rows = []
     strip_rows = []
     for shot in SHOTS:
-        static = (shot.view or shot.name) == "static"
+        static = shot.static
         per_method: dict[str, list[dict]] = {}
         truths: list[dict] = []
         for scene, idx in enumerate(SCENES[shot.name]):

@@ -24,7 +24,8 @@ import av
 import cv2
 import numpy as np
 
-from models.training.synth import grey, linear_to_srgb, srgb_to_linear
+from models.runtime.greyscale import grey_like
+from models.training.synth import linear_to_srgb, srgb_to_linear
 
 SIZE = (640, 360)
 
@@ -40,6 +41,11 @@ class Shot:
     column_sigma: float = 0.0  # per-column fixed-pattern offsets (banding), linear full-scale units
     bitrate: int = 0  # H.264 at this many bit/s instead of the CRF
     view: str = ""  # the clean clip's motion: "static" or "pan" (default: the shot's name)
+
+    @property
+    def static(self) -> bool:
+        """A fixed camera (the clean clip does not move but for what crosses it)."""
+        return (self.view or self.name) == "static"
 
 
 SHOTS = (
@@ -132,6 +138,6 @@ def h264_round_trip(frames: list[np.ndarray], crf: int, bitrate: int = 0) -> lis
 def make_shot(image: np.ndarray, shot: Shot, frames: int = 30) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """``(dark, truth)`` for one shot of ``frames`` frames from one clean image (a monochrome
     camera's truth: the clean clip's BT.601 luma, R = G = B)."""
-    truth = clean_static(image, frames) if (shot.view or shot.name) == "static" else clean_pan(image, frames)
+    truth = clean_static(image, frames) if shot.static else clean_pan(image, frames)
     dark = darken(truth, shot, seed=frames)
-    return dark, [grey(t) for t in truth] if shot.mono else truth
+    return dark, [grey_like(t) for t in truth] if shot.mono else truth

@@ -27,6 +27,7 @@ import numpy as np
 
 from models.errors import ConfigError
 from models.imagefiles import read_rgb
+from models.runtime.greyscale import grey_like
 from models.training.data import resize_short_side
 
 
@@ -63,15 +64,6 @@ class Exposure:
     channel_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
     mono: bool = False
     chroma420: bool = False
-
-
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as the greyscale rule (models.runtime.greyscale)
-
-
-def grey(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 -> its BT.601 luma in all three channels."""
-    y = np.floor(rgb.astype(np.float32) @ LUMA + 0.5).clip(0, 255).astype(np.uint8)
-    return np.repeat(y[..., None], 3, axis=2)
 
 
 def subsample_chroma(rgb: np.ndarray) -> np.ndarray:
@@ -216,7 +208,7 @@ def make_burst(image: np.ndarray, cfg: SynthConfig, rng: np.random.Generator,
     frames, target = render_burst(image, cfg, rng)
     exp = exposure or draw_exposure(cfg, rng)
     burst = np.stack([expose(f, exp, rng) for f in frames])
-    return burst, grey(target) if exp.mono else target, exp
+    return burst, grey_like(target) if exp.mono else target, exp
 
 
 def well_exposed(image: np.ndarray, low: float = 0.3, high: float = 0.65, clipped: float = 0.05) -> bool:
