@@ -40,9 +40,9 @@ from benchmarks.common import label, markdown_table, write_results  # noqa: E402
 from benchmarks.night_clips import SHOTS, make_shot  # noqa: E402
 from models import backends, catalog  # noqa: E402
 from models.imagefiles import read_rgb  # noqa: E402
+from models.runtime.srgb import linear_to_srgb, srgb_to_linear  # noqa: E402
 from models.training.data import holdout_pairs  # noqa: E402
 from models.training.metrics import psnr, ssim  # noqa: E402
-from models.training.synth import linear_to_srgb, srgb_to_linear  # noqa: E402
 from streamer.buffer import BurstBuffer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

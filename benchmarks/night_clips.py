@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from models.runtime.greyscale import grey_like
-from models.training.synth import linear_to_srgb, srgb_to_linear
+from models.runtime.srgb import linear_to_srgb, srgb_to_linear
 
 SIZE = (640, 360)
 

@@ -61,6 +61,8 @@ class Architecture:
             its input is (:mod:`models.backends.grey`), unless it is a ``translation``.
         translation: the network paints what the input does not hold, colour included (night to day):
             a grey input frame may come out in colour.
+        colour_from_input: the network predicts each channel and drifts in hue and saturation: its
+            output takes the input's colour where the input holds it (:mod:`models.backends.coloured`).
     """
 
     name: str
@@ -80,6 +82,7 @@ class Architecture:
     half_weights: bool = False
     keeps_grey: bool = False
     translation: bool = False
+    colour_from_input: bool = False
 
     @property
     def streaming(self) -> bool:
@@ -130,6 +133,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         smoothing=False,
         max_pixels=640 * 360,
         stream_graphs="models.nets.burst:stream_graphs",
+        colour_from_input=True,
     ),
     # CycleGAN's night->day generator. It learnt frames at a 180 px short side: on CPUs larger frames
     # run near that scale (640x360, 720p and 1080p at 480x270), which also bounds its cost.

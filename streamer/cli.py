@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-deblock", action="store_true",
                    help="keep the input's codec blocks as brightening reveals them (default: smooth the block "
                         "steps of dark flat areas; edges and texture are left alone)")
+    e.add_argument("--network-colour", action="store_true",
+                   help="the burst model: keep the network's own colour (default: its brightness with the input's "
+                        "colour wherever the input is bright enough to hold it)")
     e.add_argument("--night-gate", choices=("auto", "on", "off"), default="auto",
                    help="enhance only while the scene is dark, fading in at dusk and out at dawn (the model is not "
                         "run by day); auto (default): on for live sources, off for files")
@@ -301,7 +304,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
         wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
-        deblock=not args.no_deblock, triton_url=args.triton_url, ray=args.ray is not None, ray_address=args.ray or None,
+        deblock=not args.no_deblock, input_colour=not args.network_colour, triton_url=args.triton_url,
+        ray=args.ray is not None, ray_address=args.ray or None,
     )
     if cfg.ray:
         from streamer.ray_job import run_on_ray

@@ -58,6 +58,8 @@ class EnhanceConfig:
     night_gate: str = "auto"
     # Smooth the input's codec block steps in the output (models.runtime.deblock).
     deblock: bool = True
+    # A network that takes its colour from the input (the burst model) does (models.runtime.colour).
+    input_colour: bool = True
     # --backend triton: the server's HTTP address.
     triton_url: str | None = None
     # --ray [ADDRESS]: the videos of the input folder as one Ray task each; ``ray_address`` None starts

@@ -27,8 +27,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from models.backends.output_layer import output_layer
 from models.catalog import Weights
 from models.errors import BackendError, ConfigError
+from models.runtime.colour import ColourConfig
 from models.runtime.deblock import DeblockConfig
 from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
@@ -72,6 +74,9 @@ class BackendOptions:
     url: str | None = None
     # Video: smooth the input's codec block steps in the output (models.runtime.deblock); None: off.
     deblock: DeblockConfig | None = None
+    # A network whose architecture takes its colour from the input (models.runtime.colour); None: the
+    # network's own colour.
+    colour: ColourConfig | None = ColourConfig()
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -246,7 +251,8 @@ def layers(backend: Backend) -> list[Backend]:
 
 
 def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend:
-    """The per-video layers around a loaded ``backend`` of ``weights``, innermost first: the greyscale
+    """The per-video layers around a loaded ``backend`` of ``weights``, innermost first: the input's
+    colour where the architecture takes it and ``options.colour`` is set; the greyscale
     rule (a grey input frame gives a grey output) unless the network keeps grey by itself or
     translates; on a CPU and unless
     ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
@@ -257,10 +263,13 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    # Innermost: at the working size, where they cost least.
+    if weights.architecture.colour_from_input and options.colour is not None:
+        from models.backends.coloured import ColourKeptBackend
+
+        backend = output_layer(ColourKeptBackend, backend, options.colour)
     if not (weights.architecture.keeps_grey or weights.architecture.translation):
-        # Innermost: at the working size, where it costs least.
         from models.backends.grey import GreyKeptBackend
-        from models.backends.output_layer import output_layer
 
         backend = output_layer(GreyKeptBackend, backend)
     # A chain's stages have their working sizes already (models.backends.chained).
@@ -275,7 +284,6 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         backend = stabilize(backend, smoothing)
     if options.deblock is not None:
         from models.backends.deblocked import DeblockedBackend
-        from models.backends.output_layer import output_layer
 
         backend = output_layer(DeblockedBackend, backend, options.deblock)
     if options.gate is not None:

@@ -28,19 +28,8 @@ import numpy as np
 from models.errors import ConfigError
 from models.imagefiles import read_rgb
 from models.runtime.greyscale import grey_like
+from models.runtime.srgb import linear_to_srgb, srgb_to_linear
 from models.training.data import resize_short_side
-
-
-def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    """sRGB-encoded values in [0, 1] -> linear light in [0, 1] (IEC 61966-2-1)."""
-    x = np.asarray(x, np.float32)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    """Linear light in [0, 1] -> sRGB-encoded values in [0, 1] (inputs are clipped first)."""
-    x = np.clip(np.asarray(x, np.float32), 0.0, 1.0)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 
 @dataclass(frozen=True)

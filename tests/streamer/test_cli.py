@@ -405,3 +405,18 @@ def test_device_says_what_it_is(command: str) -> None:
     r = run_cli(command, "--help")
     assert r.returncode == 0
     assert "--device {auto,cpu,cuda} where the model runs: auto" in " ".join(r.stdout.split())
+
+
+def test_the_burst_model_takes_the_inputs_colour_unless_told_not_to(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "cam.mp4", dark_frames(8, 160, 96), audio=False).path
+    kept, own = tmp_path / "kept.mp4", tmp_path / "own.mp4"
+    r = run_cli("enhance", str(clip), "-o", str(kept), "--model", "burst")
+    assert r.returncode == 0, r.stderr
+    assert "colour from the input on" in r.stderr
+    r = run_cli("enhance", str(clip), "-o", str(own), "--model", "burst", "--network-colour")
+    assert r.returncode == 0, r.stderr
+    assert "colour from the input off" in r.stderr
+    a, b = decode(kept)[0], decode(own)[0]
+    assert len(a) == len(b) == 8
+    assert np.abs(a[-1].astype(int) - b[-1]).mean() > 0.5  # the layer changed the colour
+    assert "colour from the input" not in run_cli("enhance", str(clip), "-o", str(own)).stderr  # a curve model

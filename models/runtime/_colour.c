@@ -1,0 +1,80 @@
+/* Colour from the input (models/runtime/colour.py), one fused loop per frame after the input's
+ * box average: each pixel of the network's output keeps its linear-light luminance and takes, by a
+ * share that rises with the averaged input's luminance, the averaged input's channel ratios.
+ *
+ * run(out, source, to_linear, to_srgb, dst, pixels, floor, full, strength)
+ *   out       uint8 (pixels * 3): the network's output, RGB
+ *   source    float32 (pixels * 3): the input frame in linear light, box-averaged
+ *   to_linear float32 (256): sRGB level -> linear light
+ *   to_srgb   uint8 (65536): linear light * 65535, rounded -> sRGB level
+ *   dst       uint8 (pixels * 3): the result (written; may not alias out)
+ *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average),
+ *   strength at or above full
+ *
+ * In numpy the same arithmetic took about 11 ms a 640x360 frame (a dozen passes through memory);
+ * here it is one. Plain C on the buffer protocol, float32, the GIL released while it runs.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+static void run(const uint8_t *out, const float *source, const float *to_linear, const uint8_t *to_srgb,
+                uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength) {
+    const float slope = strength / (full - floor);
+    for (Py_ssize_t p = 0; p < pixels; p++) {
+        const uint8_t *o = out + 3 * p;
+        const float *s = source + 3 * p;
+        const float r = to_linear[o[0]], g = to_linear[o[1]], b = to_linear[o[2]];
+        const float y = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+        const float sy = 0.2126f * s[0] + 0.7152f * s[1] + 0.0722f * s[2];
+        float share = (sy - floor) * slope;
+        share = share < 0.0f ? 0.0f : share > strength ? strength : share;
+        const float scale = y / (sy > 1e-6f ? sy : 1e-6f);
+        const float mixed[3] = {r + share * (s[0] * scale - r), g + share * (s[1] * scale - g),
+                                b + share * (s[2] * scale - b)};
+        for (int c = 0; c < 3; c++) {
+            const float v = mixed[c] < 0.0f ? 0.0f : mixed[c] > 1.0f ? 1.0f : mixed[c];
+            dst[3 * p + c] = to_srgb[(int32_t)(v * 65535.0f + 0.5f)];
+        }
+    }
+}
+
+static PyObject *py_run(PyObject *self, PyObject *args) {
+    Py_buffer out, source, to_linear, to_srgb, dst;
+    Py_ssize_t pixels;
+    float floor, full, strength;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nfff", &out, &source, &to_linear, &to_srgb, &dst, &pixels, &floor,
+                          &full, &strength))
+        return NULL;
+    PyObject *result = NULL;
+    if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f)) {
+        PyErr_SetString(PyExc_ValueError, "run: needs pixels >= 0, full > floor, 0 <= strength <= 1");
+    } else if (out.len != 3 * pixels || dst.len != 3 * pixels || source.len != (Py_ssize_t)sizeof(float) * 3 * pixels
+               || to_linear.len != (Py_ssize_t)sizeof(float) * 256 || to_srgb.len != 65536) {
+        PyErr_SetString(PyExc_ValueError,
+                        "run: out and dst must hold pixels * 3 uint8, source pixels * 3 float32, the tables 256 "
+                        "float32 and 65536 uint8");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        run((const uint8_t *)out.buf, (const float *)source.buf, (const float *)to_linear.buf,
+            (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full, strength);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&source);
+    PyBuffer_Release(&to_linear);
+    PyBuffer_Release(&to_srgb);
+    PyBuffer_Release(&dst);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"run", py_run, METH_VARARGS, "A network's output with the averaged input's colour (see models/runtime/_colour.c)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_colour", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__colour(void) { return PyModule_Create(&module); }

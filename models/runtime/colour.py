@@ -1,0 +1,76 @@
+"""Colour from the input: a network's output with the input's own colour where the input holds it.
+
+The true colour of a dark scene is in the ratios of its channels in linear light: an exposure scales
+all three alike. A network that predicts each channel (the burst model) brightens and denoises well
+but drifts in hue and saturation: on the night clips it turned a red door ochre, on a real phone
+clip a blue and green hoop of lights nearly white. This layer keeps the network's brightness (its
+linear-light luminance, pixel by pixel, so its denoising and detail stay) and takes the colour, the
+three channels' ratios to that luminance, from the input frame averaged over a ``box`` x ``box``
+neighbourhood in linear light (the average tames the sensor's chroma noise; 4:2:0 video holds
+colour at half resolution anyway). Where the averaged input is too dark for its ratios to be more
+than noise (below ``floor`` sRGB levels of luma) the network's colour stays; from ``full`` levels up
+the input's is taken at ``strength``; between them the share rises linearly. A grey input gives a
+grey output.
+
+Measured (640x360 night clips of ``benchmarks/eval_burst.py``, 16 frames, and LOL's 50 held-out
+dark images; the burst model's output): GT-mean PSNR on the static shot 25.99 -> 26.50 dB, on the
+pan 26.86 -> 27.13, LOL 19.95 -> 20.19 dB (SSIM 0.708 -> 0.711). With ``strength`` 1 the static
+shot and LOL gain a little more and the pan less (26.56, 26.98, 20.21); 0.75 was chosen on these
+same clips, so read it as tuned, not as held out.
+
+Frames are (H, W, 3) uint8 RGB; the input is never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from models.errors import ConfigError
+from models.runtime.srgb import linear_to_srgb, srgb_to_linear
+
+_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0)
+# Linear light back to sRGB through a table of 65536 steps (0.05 of a level near black).
+_TO_SRGB = np.floor(linear_to_srgb(np.arange(65536, dtype=np.float32) / 65535.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class ColourConfig:
+    """``box``: the odd side of the input's averaging window (pixels); ``floor`` / ``full``: the averaged
+    input's luma (sRGB levels, 0..255) below which the network's colour stays and from which the
+    input's is taken at ``strength`` (0..1)."""
+
+    box: int = 9
+    floor: float = 4.0
+    full: float = 12.0
+    strength: float = 0.75
+
+    def __post_init__(self) -> None:
+        if self.box < 1 or self.box % 2 == 0:
+            raise ConfigError(f"the colour window must be an odd number of pixels, not {self.box}")
+        if not 0.0 <= self.floor < self.full <= 255.0:
+            raise ConfigError(f"colour levels must satisfy 0 <= floor < full <= 255, not {self.floor}, {self.full}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise ConfigError(f"colour strength must be in [0, 1], not {self.strength}")
+
+
+def _linear_level(level: float) -> float:
+    return float(srgb_to_linear(np.float32(level / 255.0)))
+
+
+def colour_from_input(out: np.ndarray, newest: np.ndarray, config: ColourConfig = ColourConfig()) -> np.ndarray:
+    """``out`` (the network's output) with the colour of ``newest`` (its input frame, same size): a new
+    (H, W, 3) uint8 RGB frame. The box average runs in OpenCV, the rest as one C loop (``_colour.c``,
+    built with the package): about 2 ms a 640x360 frame on one core, where numpy took 13."""
+    from models.runtime import _colour
+
+    if out.shape != newest.shape or out.ndim != 3 or out.shape[2] != 3:
+        raise ConfigError(f"colour from the input needs two (H, W, 3) frames of one size, not {out.shape} and {newest.shape}")
+    box = (config.box, config.box)
+    source = cv2.blur(cv2.LUT(np.ascontiguousarray(newest), _TO_LINEAR), box, borderType=cv2.BORDER_REPLICATE)
+    result = np.empty_like(out)
+    _colour.run(np.ascontiguousarray(out), source, _TO_LINEAR, _TO_SRGB, result, out.shape[0] * out.shape[1],
+                _linear_level(config.floor), _linear_level(config.full), config.strength)
+    return result

@@ -1,0 +1,98 @@
+"""Colour from the input: the network's brightness, the input's colour, neutral where the input is
+too dark to say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.errors import ConfigError
+from models.runtime.colour import ColourConfig, colour_from_input
+from models.runtime.srgb import linear_to_srgb, srgb_to_linear
+
+FULL = ColourConfig(strength=1.0)
+Y709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def encode(linear: np.ndarray) -> np.ndarray:
+    return np.floor(linear_to_srgb(linear) * 255.0 + 0.5).astype(np.uint8)
+
+
+def linear(rgb: np.ndarray) -> np.ndarray:
+    return srgb_to_linear(rgb / 255.0)
+
+
+def patches(h: int = 48, w: int = 96) -> np.ndarray:
+    """A scene of flat colour patches (linear light): orange, red, blue, green, grey, in 16x16 tiles."""
+    colours = np.array([[0.8, 0.3, 0.05], [0.6, 0.05, 0.05], [0.05, 0.1, 0.7], [0.1, 0.5, 0.1], [0.3, 0.3, 0.3]],
+                       np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    return colours[((yy // 16) + (xx // 16)) % len(colours)]
+
+
+def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarray:
+    """The rule written out in numpy, float64."""
+    import cv2
+
+    source = cv2.blur(linear(newest).astype(np.float64), (c.box, c.box), borderType=cv2.BORDER_REPLICATE)
+    sy = source @ Y709
+    lin = linear(out).astype(np.float64)
+    floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
+    share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
+    target = source * ((lin @ Y709) / np.maximum(sy, 1e-6))[..., None]
+    return encode((lin + share[..., None] * (target - lin)).astype(np.float32))
+
+
+def test_a_washed_out_output_gets_the_inputs_colour_and_keeps_its_brightness() -> None:
+    scene = patches()
+    dark = encode(scene / 20.0)  # an exposure 20 times too short: dark, the same ratios in linear light
+    truth = encode(scene)
+    washed = encode(np.repeat((scene @ Y709)[..., None], 3, 2))  # the truth's brightness, no colour at all
+    out = colour_from_input(washed, dark, FULL)
+    inner = (slice(4, -4), slice(4, -4))  # away from the window's reach across patch edges (box 9)
+    inside = np.zeros(scene.shape[:2], bool)
+    inside[(np.mgrid[0:48, 0:96] % 16 >= 4).all(0) & (np.mgrid[0:48, 0:96] % 16 < 12).all(0)] = True
+    assert np.abs(out[inside].astype(int) - truth[inside]).max() <= 3
+    assert np.abs(washed[inside].astype(int) - truth[inside]).max() > 60  # what was wrong was colour
+    # Brightness is the network's: the luminance of every pixel is kept.
+    assert np.abs(linear(out)[inner] @ Y709 - linear(washed)[inner] @ Y709).max() < 0.02
+
+
+def test_it_matches_the_rule_written_out() -> None:
+    rng = np.random.default_rng(0)
+    dark = np.clip(encode(patches() / 12.0).astype(int) + rng.integers(-4, 5, (48, 96, 3)), 0, 255).astype(np.uint8)
+    out = rng.integers(0, 256, (48, 96, 3)).astype(np.uint8)
+    for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4)):
+        assert np.abs(colour_from_input(out, dark, config).astype(int) - reference(out, dark, config)).max() <= 1
+
+
+def test_too_dark_an_input_or_no_strength_leaves_the_output_as_it_is() -> None:
+    rng = np.random.default_rng(1)
+    out = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    black = rng.integers(0, 3, (40, 40, 3)).astype(np.uint8)  # below the floor of 4 levels everywhere
+    assert np.array_equal(colour_from_input(out, black), out)
+    bright = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0)), out)
+
+
+def test_a_grey_input_gives_a_grey_output() -> None:
+    rng = np.random.default_rng(2)
+    grey = np.repeat(rng.integers(10, 60, (40, 40, 1)), 3, 2).astype(np.uint8)
+    out = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)  # a network's colour noise
+    result = colour_from_input(out, grey, FULL).astype(int)
+    assert np.abs(result[..., 0] - result[..., 1]).max() <= 1 and np.abs(result[..., 1] - result[..., 2]).max() <= 1
+
+
+@pytest.mark.parametrize("level", [(0, 0, 0), (255, 255, 255), (200, 30, 10), (0, 0, 255)])
+def test_flat_frames_stay_finite_and_true(level: tuple[int, int, int]) -> None:
+    frame = np.full((24, 24, 3), level, np.uint8)
+    out = colour_from_input(frame, frame, FULL)
+    assert np.abs(out.astype(int) - frame).max() <= 1  # a frame that is its own input's colour is unchanged
+
+
+def test_bad_shapes_and_settings_are_refused() -> None:
+    with pytest.raises(ConfigError, match="one size"):
+        colour_from_input(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 10, 3), np.uint8))
+    for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}):
+        with pytest.raises(ConfigError):
+            ColourConfig(**bad)
