@@ -1,10 +1,11 @@
 /* The burst network's consistent max (models/nets/burst.py: consistent_max) over a ring of
  * per-frame features, one fused loop per frame (the CPU streaming path, models/runtime/burst_ring.py).
  *
- * run(ring, out, frames, channels, pixels, newest, consistency)
+ * run(ring, out, frames, channels, pixels, newest, consistency, begin, end)
  *   ring   float32 (frames * channels * pixels): each frame's features (ReLU outputs, >= 0), C order
- *   out    float32 (channels * pixels): the pooled features (written)
+ *   out    float32 (channels * pixels): the pooled features (written for pixels begin..end-1)
  *   newest the slot of the newest frame in the ring
+ *   begin, end  the pixels to pool (threads pool disjoint ranges at once: the GIL is released)
  *
  *   pooled = n + max over frames t of w_t * (f_t - n),  w_t = exp(-(d_t / consistency)^2),
  *   d_t = mean_c |f_t - n| / (mean_c n + mean_c f_t + 1e-3)
@@ -48,12 +49,12 @@ static void exp_neg(const float *x, float *out, Py_ssize_t len) {
 }
 
 static void run(const float *ring, float *out, Py_ssize_t frames, Py_ssize_t channels, Py_ssize_t pixels,
-                Py_ssize_t newest, float consistency) {
+                Py_ssize_t newest, float consistency, Py_ssize_t begin, Py_ssize_t end) {
     const float *n = ring + newest * channels * pixels;
     const float inv_c = 1.0f / (float)channels, inv_k2 = 1.0f / (consistency * consistency);
     float nsum[STRIP], dsum[STRIP], fsum[STRIP], weight[STRIP];
-    for (Py_ssize_t p0 = 0; p0 < pixels; p0 += STRIP) {
-        const Py_ssize_t len = pixels - p0 < STRIP ? pixels - p0 : STRIP;
+    for (Py_ssize_t p0 = begin; p0 < end; p0 += STRIP) {
+        const Py_ssize_t len = end - p0 < STRIP ? end - p0 : STRIP;
         for (Py_ssize_t i = 0; i < len; i++) nsum[i] = 0.0f;
         for (Py_ssize_t c = 0; c < channels; c++) {
             const float *nc = n + c * pixels + p0;
@@ -98,19 +99,22 @@ static void run(const float *ring, float *out, Py_ssize_t frames, Py_ssize_t cha
 
 static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer ring, out;
-    Py_ssize_t frames, channels, pixels, newest;
+    Py_ssize_t frames, channels, pixels, newest, begin, end;
     float consistency;
-    if (!PyArg_ParseTuple(args, "y*w*nnnnf", &ring, &out, &frames, &channels, &pixels, &newest, &consistency))
+    if (!PyArg_ParseTuple(args, "y*w*nnnnfnn", &ring, &out, &frames, &channels, &pixels, &newest, &consistency, &begin,
+                          &end))
         return NULL;
     PyObject *result = NULL;
-    if (frames < 1 || channels < 1 || pixels < 0 || newest < 0 || newest >= frames || !(consistency > 0.0f)) {
-        PyErr_SetString(PyExc_ValueError, "run: needs frames >= 1, channels >= 1, 0 <= newest < frames, consistency > 0");
+    if (frames < 1 || channels < 1 || pixels < 0 || newest < 0 || newest >= frames || !(consistency > 0.0f)
+        || begin < 0 || end < begin || end > pixels) {
+        PyErr_SetString(PyExc_ValueError, "run: needs frames >= 1, channels >= 1, 0 <= newest < frames, consistency > 0, "
+                                          "0 <= begin <= end <= pixels");
     } else if (ring.len != (Py_ssize_t)sizeof(float) * frames * channels * pixels
                || out.len != (Py_ssize_t)sizeof(float) * channels * pixels) {
         PyErr_SetString(PyExc_ValueError, "run: ring must hold frames * channels * pixels float32, out channels * pixels");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run((const float *)ring.buf, (float *)out.buf, frames, channels, pixels, newest, consistency);
+        run((const float *)ring.buf, (float *)out.buf, frames, channels, pixels, newest, consistency, begin, end);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -3,7 +3,8 @@
 :func:`models.nets.burst.consistent_max` is the rule; as part of an ONNX graph it costs nine
 element-wise passes over the whole ring (about 30 of the streaming decoder's 75 ms a 640x360 frame
 on one core). :func:`pool` runs the same rule as one C loop (``_pool.c``, built with the package),
-so the streaming decoder graph takes the pooled features (:mod:`models.runtime.burst_ring`).
+so the streaming decoder graph takes the pooled features (:mod:`models.runtime.burst_ring`); the frame's
+pixels are pooled in bands, one per core (:mod:`models.runtime.parallel`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.errors import ConfigError
+from models.runtime.parallel import run_bands
 
 
 def pool(ring: np.ndarray, newest: int, consistency: float) -> np.ndarray:
@@ -25,5 +27,5 @@ def pool(ring: np.ndarray, newest: int, consistency: float) -> np.ndarray:
     ring = np.ascontiguousarray(ring, np.float32)
     t, c, h, w = ring.shape
     out = np.empty((1, c, h, w), np.float32)
-    _pool.run(ring, out, t, c, h * w, newest, float(consistency))
+    run_bands(lambda begin, end: _pool.run(ring, out, t, c, h * w, newest, float(consistency), begin, end), h * w)
     return out
