@@ -6,15 +6,19 @@ the curve (the upsampled curve map, already scaled by the frame's exposure stren
 is shrunk towards grey near black, and all three channels get the curve's gain. The
 same float32 arithmetic as the torch rule, so the two agree to one uint8 level (rounding order).
 
-One pass with no temporaries (the C loop of ``_tone.c``, built with the package) after a 5x5 box
-blur of the frame (OpenCV, at 1/256 of a level): at 720p the two take a few ms of one core, where
-the per-channel lookup-table path (:mod:`models.runtime.curve_lut`) takes about 14 ms for its gathers.
+One pass with no temporaries (the C loop of ``_tone.c``, built with the package, in bands of pixels
+on every core, :mod:`models.runtime.parallel`) after a 5x5 box blur of the frame (OpenCV, at 1/256
+of a level). At 720p the loop took about 9 ms of one core alone and 20 ms a frame inside a
+``streamer enhance`` run, where its 2 MB table of gains competes for the cache: it was the largest
+share of the main thread, which sets the pace.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from models.runtime.parallel import run_bands
 
 # The rule's numbers, here so that the CPU path needs no torch (models.nets.tone imports them).
 
@@ -79,6 +83,12 @@ class ColourTrueCurves:
         np.left_shift(rgb, 8, out=self._wide, dtype=np.uint16)
         blurred = cv2.blur(self._wide, (CHROMA_BOX, CHROMA_BOX), borderType=cv2.BORDER_REPLICATE)
         out = np.empty_like(rgb)
-        self._kernel(rgb, blurred, self._alpha, out, float(strength), (CHROMA_FLOOR * 255.0) ** 4,
-                     (CHROMA_SMOOTH * 255.0) ** 2, self.iterations)
+        flat_rgb, flat_blurred, flat_alpha, flat_out = (a.reshape(-1) for a in (rgb, blurred, self._alpha, out))
+        floor4, smooth2 = (CHROMA_FLOOR * 255.0) ** 4, (CHROMA_SMOOTH * 255.0) ** 2
+
+        def pixels(begin: int, end: int) -> None:
+            self._kernel(flat_rgb[3 * begin : 3 * end], flat_blurred[3 * begin : 3 * end], flat_alpha[begin:end],
+                         flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, self.iterations)
+
+        run_bands(pixels, height * width)
         return out

@@ -10,6 +10,7 @@ import pytest
 from models.runtime import parallel
 from models.runtime.burst_pool import pool
 from models.runtime.colour import colour_from_input
+from models.runtime.tone import ColourTrueCurves
 
 
 @pytest.mark.parametrize(("total", "parts"), [(10, 3), (7, 7), (5, 9), (1, 4), (100_000, 2)])
@@ -41,13 +42,19 @@ def test_a_large_frame_runs_on_several_threads_and_errors_come_back(monkeypatch:
         parallel.run_bands(fail, 4 * parallel.MIN_BAND)
 
 
-def test_pool_and_colour_in_bands_equal_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pool_colour_and_curves_in_bands_equal_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     ring = rng.random((6, 16, 120, 320), np.float32)
     out = rng.integers(0, 256, (240, 320, 3)).astype(np.uint8)
     newest = rng.integers(0, 80, (240, 320, 3)).astype(np.uint8)
     monkeypatch.setattr(parallel, "workers", lambda: 3)
-    banded = pool(ring, 2, 0.5), colour_from_input(out, newest)
+    alphas = rng.uniform(-1, 1, (3, 20, 27)).astype(np.float32)
+    curves = ColourTrueCurves()
+
+    def all_three() -> tuple[np.ndarray, ...]:
+        return pool(ring, 2, 0.5), colour_from_input(out, newest), curves.apply(newest, alphas, 0.8)
+
+    banded = all_three()
     monkeypatch.setattr(parallel, "workers", lambda: 1)
-    whole = pool(ring, 2, 0.5), colour_from_input(out, newest)
-    assert np.array_equal(banded[0], whole[0]) and np.array_equal(banded[1], whole[1])
+    whole = all_three()
+    assert all(np.array_equal(a, b) for a, b in zip(banded, whole, strict=True))
