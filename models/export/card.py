@@ -83,8 +83,8 @@ def _losses(arch: str, cfg: dict) -> str:
 
 RULES = {
     "per-channel": "each channel on its own (the papers' rule)",
-    "colour-true": "colour-true: one gain per pixel from the max channel, exposure-adaptive, clean colour near black "
-                   "(`models/nets/tone.py`)",
+    "colour-true": "colour-true: one gain per pixel from the max channel, exposure-adaptive, clean colour near black, "
+                   "small luma steps (noise) shrunk before the gain (`models/nets/tone.py`)",
 }
 
 

@@ -1,11 +1,12 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations)
+ * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's 5x5 box average, 256 x (so a level's fractions survive)
  *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
  *   out    uint8  (N * 3): the enhanced frame (written)
- *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs
+ *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
+ *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing
  *
  * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule (the curve
  * through a table of its gains, below), the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
@@ -38,7 +39,7 @@ static void build_gains(int iterations) {
 }
 
 static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_t *out, Py_ssize_t n,
-                float strength, float floor4, float smooth2) {
+                float strength, float floor4, float smooth2, float noise4) {
     const float s256 = 1.0f / 256.0f;
     for (Py_ssize_t p = 0; p < n; p++) {
         const float r = x[3 * p], g = x[3 * p + 1], b = x[3 * p + 2];
@@ -53,12 +54,14 @@ static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_
         const float lum2 = lum * lum, lum4 = lum2 * lum2;
         const float rb = xb[3 * p] * s256, gb = xb[3 * p + 1] * s256, bb = xb[3 * p + 2] * s256;
         const float lumb = WR * rb + WG * gb + WB * bb;
+        const float d = lum - lumb, d2 = d * d;
+        const float lum_smooth = noise4 > 0.0f ? lum - strength * noise4 / (noise4 + d2 * d2) * d : lum;
         const float w = strength * smooth2 / (lum2 + smooth2);
         const float c = 1.0f - strength * (1.0f - lum4 / (lum4 + floor4));
         const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
         const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
         const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
-        float o0 = gain * (lum + cr) + 0.5f, o1 = gain * (lum + cg) + 0.5f, o2 = gain * (lum + cb) + 0.5f;
+        float o0 = gain * (lum_smooth + cr) + 0.5f, o1 = gain * (lum_smooth + cg) + 0.5f, o2 = gain * (lum_smooth + cb) + 0.5f;
         o0 = o0 < 0.0f ? 0.0f : (o0 > 255.0f ? 255.0f : o0);
         o1 = o1 < 0.0f ? 0.0f : (o1 > 255.0f ? 255.0f : o1);
         o2 = o2 < 0.0f ? 0.0f : (o2 > 255.0f ? 255.0f : o2);
@@ -70,9 +73,10 @@ static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, alpha, out;
-    float strength, floor4, smooth2;
+    float strength, floor4, smooth2, noise4;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffi", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffif", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
+                          &noise4))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
@@ -82,7 +86,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         if (gains_iterations != iterations) build_gains(iterations);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
-            strength, floor4, smooth2);
+            strength, floor4, smooth2, noise4);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);
