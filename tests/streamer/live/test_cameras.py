@@ -114,7 +114,7 @@ def test_the_burst_model_keeps_a_feature_ring_per_camera() -> None:
     for clip, got in zip(clips, out, strict=True):
         pool = ModelPool()
         try:
-            ref = pool.get("burst")
+            ref = pool.stream("burst")  # the same per-video layers (colour from the input), a ring of its own
             for k, g in enumerate(got):
                 burst = np.stack(clip[max(0, k - 5) : k + 1])
                 burst = np.concatenate([np.repeat(burst[:1], 6 - len(burst), 0), burst]) if len(burst) < 6 else burst
