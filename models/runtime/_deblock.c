@@ -1,9 +1,12 @@
 /* The deblocking filter of models/runtime/deblock.py, one pass over the block grid (the CPU path).
  *
- * run(inp, out, height, width, alpha3, beta3)
+ * run(inp, out, height, width, alpha3, beta3, phase, begin, end)
  *   inp    uint8 (H * W * 3): the input frame, RGB, C order (read only: the guide)
  *   out    uint8 (H * W * 3): the enhanced frame, deblocked in place
  *   alpha3, beta3: the thresholds of DeblockConfig times 3 (the guide is the sum of the channels)
+ *   phase  0: the boundaries between rows, in columns begin..end-1; 1: the boundaries between
+ *          columns, in rows begin..end-1 (threads run disjoint ranges of one phase at once: the
+ *          GIL is released; every range of phase 0 must be done before phase 1 starts)
  *
  * Boundaries between rows first, then between columns (the second pass sees the first's result), as
  * deblock_reference in deblock.py, whose float32 results this reproduces exactly, in integers (the
@@ -51,7 +54,8 @@ static inline void edge(const uint8_t *in, uint8_t *out, Py_ssize_t stride, int 
 
 /* Boundaries between rows: the six rows around q0, every byte of a row at once (contiguous, no
  * branches, so the compiler vectorises it). */
-static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, int alpha3, int beta3) {
+static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, int alpha3, int beta3, Py_ssize_t x0,
+                 Py_ssize_t x1) {
     const Py_ssize_t row = 3 * w;
     const uint8_t *gi[6];
     uint8_t *go[6];
@@ -59,7 +63,7 @@ static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, i
         gi[k] = in + (q0 - 3 + k) * row;
         go[k] = out + (q0 - 3 + k) * row;
     }
-    for (Py_ssize_t x = 0; x < w; x++) {
+    for (Py_ssize_t x = x0; x < x1; x++) {
         int g[6];
         for (int k = 0; k < 6; k++) g[k] = guide(gi[k] + 3 * x);
         const int codec = codec_step(g, alpha3, beta3);
@@ -73,10 +77,14 @@ static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, i
     }
 }
 
-static void run(const uint8_t *in, uint8_t *out, Py_ssize_t h, Py_ssize_t w, int alpha3, int beta3) {
+static void run(const uint8_t *in, uint8_t *out, Py_ssize_t h, Py_ssize_t w, int alpha3, int beta3, int phase,
+                Py_ssize_t begin, Py_ssize_t end) {
     const Py_ssize_t row = 3 * w;
-    for (Py_ssize_t q0 = BLOCK; q0 + 2 < h; q0 += BLOCK) rows(in, out, q0, w, alpha3, beta3);
-    for (Py_ssize_t y = 0; y < h; y++)
+    if (phase == 0) {
+        for (Py_ssize_t q0 = BLOCK; q0 + 2 < h; q0 += BLOCK) rows(in, out, q0, w, alpha3, beta3, begin, end);
+        return;
+    }
+    for (Py_ssize_t y = begin; y < end; y++)
         for (Py_ssize_t q0 = BLOCK; q0 + 2 < w; q0 += BLOCK) {
             const Py_ssize_t at = y * row + 3 * (q0 - 3);
             edge(in + at, out + at, 3, alpha3, beta3);
@@ -85,15 +93,17 @@ static void run(const uint8_t *in, uint8_t *out, Py_ssize_t h, Py_ssize_t w, int
 
 static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer in, out;
-    Py_ssize_t h, w;
-    int alpha3, beta3;
-    if (!PyArg_ParseTuple(args, "y*w*nnii", &in, &out, &h, &w, &alpha3, &beta3)) return NULL;
+    Py_ssize_t h, w, begin, end;
+    int alpha3, beta3, phase;
+    if (!PyArg_ParseTuple(args, "y*w*nniiinn", &in, &out, &h, &w, &alpha3, &beta3, &phase, &begin, &end)) return NULL;
     PyObject *result = NULL;
     if (h < 0 || w < 0 || in.len != 3 * h * w || out.len != 3 * h * w) {
         PyErr_SetString(PyExc_ValueError, "run: inp and out must hold height * width * 3 values");
+    } else if ((phase != 0 && phase != 1) || begin < 0 || end < begin || end > (phase == 0 ? w : h)) {
+        PyErr_SetString(PyExc_ValueError, "run: phase 0 takes columns, phase 1 rows, 0 <= begin <= end <= their count");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run((const uint8_t *)in.buf, (uint8_t *)out.buf, h, w, alpha3, beta3);
+        run((const uint8_t *)in.buf, (uint8_t *)out.buf, h, w, alpha3, beta3, phase, begin, end);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

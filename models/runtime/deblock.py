@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.errors import ConfigError
+from models.runtime.parallel import run_bands
 
 BLOCK = 8
 # The ramp: what share of the output's step each of the six pixels p2 p1 p0 | q0 q1 q2 moves by.
@@ -87,12 +88,17 @@ def deblock_reference(out: np.ndarray, inp: np.ndarray, cfg: DeblockConfig = Deb
 
 def deblock(out: np.ndarray, inp: np.ndarray, cfg: DeblockConfig = DeblockConfig()) -> np.ndarray:
     """``out`` (the enhanced frame) with the codec's block steps of ``inp`` (the input frame, same
-    size) smoothed: a new (H, W, 3) uint8 array (the C loop of ``_deblock.c``, built with the package)."""
+    size) smoothed: a new (H, W, 3) uint8 array (the C loop of ``_deblock.c``, built with the package, in
+    bands on every core)."""
     from models.runtime import _deblock
 
     if out.shape != inp.shape or out.ndim != 3 or out.shape[2] != 3:
         raise ConfigError(f"deblocking needs input and output frames of one (H, W, 3) size, not {inp.shape} and {out.shape}")
     result = np.array(out, np.uint8, order="C", copy=True)
     alpha3, beta3 = _thresholds(cfg)
-    _deblock.run(np.ascontiguousarray(inp, np.uint8), result, out.shape[0], out.shape[1], alpha3, beta3)
+    guide = np.ascontiguousarray(inp, np.uint8)
+    height, width = out.shape[:2]
+    # Between rows in bands of columns, then between columns in bands of rows (models.runtime.parallel).
+    run_bands(lambda b, e: _deblock.run(guide, result, height, width, alpha3, beta3, 0, b, e), width, height)
+    run_bands(lambda b, e: _deblock.run(guide, result, height, width, alpha3, beta3, 1, b, e), height, width)
     return result

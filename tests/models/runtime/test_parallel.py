@@ -10,6 +10,7 @@ import pytest
 from models.runtime import parallel
 from models.runtime.burst_pool import pool
 from models.runtime.colour import colour_from_input
+from models.runtime.deblock import DeblockConfig, deblock
 from models.runtime.tone import ColourTrueCurves
 
 
@@ -42,7 +43,7 @@ def test_a_large_frame_runs_on_several_threads_and_errors_come_back(monkeypatch:
         parallel.run_bands(fail, 4 * parallel.MIN_BAND)
 
 
-def test_pool_colour_and_curves_in_bands_equal_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_per_pixel_loops_in_bands_equal_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     ring = rng.random((6, 16, 120, 320), np.float32)
     out = rng.integers(0, 256, (240, 320, 3)).astype(np.uint8)
@@ -52,7 +53,8 @@ def test_pool_colour_and_curves_in_bands_equal_one_piece(monkeypatch: pytest.Mon
     curves = ColourTrueCurves()
 
     def all_three() -> tuple[np.ndarray, ...]:
-        return pool(ring, 2, 0.5), colour_from_input(out, newest), curves.apply(newest, alphas, 0.8)
+        return (pool(ring, 2, 0.5), colour_from_input(out, newest), curves.apply(newest, alphas, 0.8),
+                deblock(out, newest // 8 * 8, DeblockConfig(alpha=12.0, beta=4.0)))
 
     banded = all_three()
     monkeypatch.setattr(parallel, "workers", lambda: 1)
