@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 # Fewer pixels than this a band is not worth a thread's hand-over (about 20 us).
 MIN_BAND = 16384
-_pool: ThreadPoolExecutor | None = None
+_threads: ThreadPoolExecutor | None = None
 
 
 def workers() -> int:
@@ -37,15 +37,15 @@ def run_bands(work: Callable[[int, int], None], total: int, pixels_each: int = 1
     """``work(begin, end)`` over bands of ``0..total`` (units of ``pixels_each`` pixels: 1 for pixels,
     the width for rows), on the shared threads when it is large enough to pay (the calling thread
     takes the last band), otherwise here. Exceptions are raised here."""
-    global _pool
+    global _threads
     parts = min(workers(), total * pixels_each // MIN_BAND)
     if parts <= 1:
         work(0, total)
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=workers() - 1, thread_name_prefix="streamer-band")
+    if _threads is None:
+        _threads = ThreadPoolExecutor(max_workers=workers() - 1, thread_name_prefix="streamer-band")
     pieces = bands(total, parts)
-    futures = [_pool.submit(work, b, e) for b, e in pieces[:-1]]
+    futures = [_threads.submit(work, b, e) for b, e in pieces[:-1]]
     try:
         work(*pieces[-1])
     finally:
