@@ -142,8 +142,9 @@ LOL our485, 50 held-out pairs, single frames (T = 1, no burst to fuse; RGB uint8
 | the low-light input itself | {INPUT_ITSELF[0]:.3f} | {INPUT_ITSELF[1]:.4f} |
 
 Measured by `python benchmarks/eval_lol.py` with the ONNX file on ONNX Runtime, as every backend runs the model:
-its output takes the input's colour where the input holds it (`models/runtime/colour.py`; the network's own colour,
-`--network-colour`, scored 20.019 / 0.7102 with the same weights).
+its output takes the input's colour where the input holds it and at most 60 times its light
+(`models/runtime/colour.py`; the network's own output, `--network-colour`, scored 20.019 / 0.7102 with the same
+weights).
 
 ## Licence of the data
 {licence(list(cfg.get("data", [])))}

@@ -2,14 +2,15 @@
  * box average: each pixel of the network's output keeps its linear-light luminance and takes, by a
  * share that rises with the averaged input's luminance, the averaged input's channel ratios.
  *
- * run(out, source, to_linear, to_srgb, dst, pixels, floor, full, strength)
+ * run(out, source, to_linear, to_srgb, dst, pixels, floor, full, strength, most_gain)
  *   out       uint8 (pixels * 3): the network's output, RGB
  *   source    float32 (pixels * 3): the input frame in linear light, box-averaged
  *   to_linear float32 (256): sRGB level -> linear light
  *   to_srgb   uint8 (65536): linear light * 65535, rounded -> sRGB level
  *   dst       uint8 (pixels * 3): the result (written; may not alias out)
  *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average),
- *   strength at or above full
+ *   strength at or above full; most_gain: the output's luminance is at most most_gain times the
+ *   average's plus a tenth of a level (black in, black out)
  *
  * In numpy the same arithmetic took about 11 ms a 640x360 frame (a dozen passes through memory);
  * here it is one. Plain C on the buffer protocol, float32, the GIL released while it runs.
@@ -19,14 +20,20 @@
 #include <stdint.h>
 
 static void run(const uint8_t *out, const float *source, const float *to_linear, const uint8_t *to_srgb,
-                uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength) {
+                uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength, float most_gain) {
     const float slope = strength / (full - floor);
+    const float black = 0.1f / 255.0f / 12.92f; /* a tenth of a level above black, linear */
     for (Py_ssize_t p = 0; p < pixels; p++) {
         const uint8_t *o = out + 3 * p;
         const float *s = source + 3 * p;
-        const float r = to_linear[o[0]], g = to_linear[o[1]], b = to_linear[o[2]];
-        const float y = 0.2126f * r + 0.7152f * g + 0.0722f * b;
         const float sy = 0.2126f * s[0] + 0.7152f * s[1] + 0.0722f * s[2];
+        float r = to_linear[o[0]], g = to_linear[o[1]], b = to_linear[o[2]];
+        float y = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+        const float most = most_gain * sy + black;
+        if (y > most) { /* y > 0 here */
+            const float k = most / y;
+            r *= k, g *= k, b *= k, y = most;
+        }
         float share = (sy - floor) * slope;
         share = share < 0.0f ? 0.0f : share > strength ? strength : share;
         const float scale = y / (sy > 1e-6f ? sy : 1e-6f);
@@ -42,13 +49,13 @@ static void run(const uint8_t *out, const float *source, const float *to_linear,
 static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer out, source, to_linear, to_srgb, dst;
     Py_ssize_t pixels;
-    float floor, full, strength;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nfff", &out, &source, &to_linear, &to_srgb, &dst, &pixels, &floor,
-                          &full, &strength))
+    float floor, full, strength, most_gain;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nffff", &out, &source, &to_linear, &to_srgb, &dst, &pixels, &floor,
+                          &full, &strength, &most_gain))
         return NULL;
     PyObject *result = NULL;
-    if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f)) {
-        PyErr_SetString(PyExc_ValueError, "run: needs pixels >= 0, full > floor, 0 <= strength <= 1");
+    if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f) || !(most_gain > 0.0f)) {
+        PyErr_SetString(PyExc_ValueError, "run: needs pixels >= 0, full > floor, 0 <= strength <= 1, most_gain > 0");
     } else if (out.len != 3 * pixels || dst.len != 3 * pixels || source.len != (Py_ssize_t)sizeof(float) * 3 * pixels
                || to_linear.len != (Py_ssize_t)sizeof(float) * 256 || to_srgb.len != 65536) {
         PyErr_SetString(PyExc_ValueError,
@@ -57,7 +64,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     } else {
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)out.buf, (const float *)source.buf, (const float *)to_linear.buf,
-            (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full, strength);
+            (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full, strength, most_gain);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -37,6 +37,8 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     source = cv2.blur(linear(newest).astype(np.float64), (c.box, c.box), borderType=cv2.BORDER_REPLICATE)
     sy = source @ Y709
     lin = linear(out).astype(np.float64)
+    most = c.most_gain * sy + 0.1 / 255.0 / 12.92
+    lin = lin * np.minimum(1.0, most / np.maximum(lin @ Y709, 1e-12))[..., None]
     floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
     share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
     target = source * ((lin @ Y709) / np.maximum(sy, 1e-6))[..., None]
@@ -62,17 +64,28 @@ def test_it_matches_the_rule_written_out() -> None:
     rng = np.random.default_rng(0)
     dark = np.clip(encode(patches() / 12.0).astype(int) + rng.integers(-4, 5, (48, 96, 3)), 0, 255).astype(np.uint8)
     out = rng.integers(0, 256, (48, 96, 3)).astype(np.uint8)
-    for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4)):
+    for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4, most_gain=3.0)):
         assert np.abs(colour_from_input(out, dark, config).astype(int) - reference(out, dark, config)).max() <= 1
 
 
 def test_too_dark_an_input_or_no_strength_leaves_the_output_as_it_is() -> None:
     rng = np.random.default_rng(1)
-    out = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
-    black = rng.integers(0, 3, (40, 40, 3)).astype(np.uint8)  # below the floor of 4 levels everywhere
+    out = rng.integers(0, 25, (40, 40, 3)).astype(np.uint8)  # within 60 times the input: not capped
+    black = rng.integers(1, 3, (40, 40, 3)).astype(np.uint8)  # below the floor of 4 levels everywhere
     assert np.array_equal(colour_from_input(out, black), out)
+    out = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
     bright = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
     assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0)), out)
+
+
+def test_black_in_black_out() -> None:
+    rng = np.random.default_rng(3)
+    lifted = rng.integers(10, 30, (40, 40, 3)).astype(np.uint8)  # a network that lifts black to grey 10-30
+    black = np.zeros((40, 40, 3), np.uint8)
+    assert colour_from_input(lifted, black).max() <= 1
+    # Elsewhere the cap is far away: 60 times a 1-level input is about 36 levels.
+    dim = np.full((40, 40, 3), 1, np.uint8)
+    assert np.array_equal(colour_from_input(lifted, dim), lifted)
 
 
 def test_a_grey_input_gives_a_grey_output() -> None:
@@ -93,6 +106,6 @@ def test_flat_frames_stay_finite_and_true(level: tuple[int, int, int]) -> None:
 def test_bad_shapes_and_settings_are_refused() -> None:
     with pytest.raises(ConfigError, match="one size"):
         colour_from_input(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 10, 3), np.uint8))
-    for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}):
+    for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}, {"most_gain": 0.0}):
         with pytest.raises(ConfigError):
             ColourConfig(**bad)
