@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the input's codec blocks as brightening reveals them (default: smooth the block "
                         "steps of dark flat areas; edges and texture are left alone)")
     e.add_argument("--network-colour", action="store_true",
-                   help="the burst model: keep the network's own colour (default: its brightness with the input's "
-                        "colour wherever the input is bright enough to hold it)")
+                   help="the burst model: keep the network's own output (default: its brightness, at most 60 times "
+                        "the input's light, with the input's colour wherever the input is bright enough to hold it)")
     e.add_argument("--night-gate", choices=("auto", "on", "off"), default="auto",
                    help="enhance only while the scene is dark, fading in at dusk and out at dawn (the model is not "
                         "run by day); auto (default): on for live sources, off for files")
