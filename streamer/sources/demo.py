@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from models.runtime.srgb import linear_to_srgb
 from streamer.frame import Frame, StreamInfo
 from streamer.sources.kind import SourceKind
 from streamer.sources.pacer import Pacer
@@ -32,8 +33,7 @@ READ_NOISE = 0.0025  # linear units
 
 
 def _srgb_lut(levels: int = 16384) -> np.ndarray:
-    lin = np.linspace(0.0, 1.0, levels, dtype=np.float64)
-    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
+    srgb = linear_to_srgb(np.linspace(0.0, 1.0, levels, dtype=np.float64))
     return np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
 
 
