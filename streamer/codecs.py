@@ -44,11 +44,13 @@ def pick_encoder(prefer_gpu: bool, candidates: tuple[str, ...] = GPU_ENCODERS) -
     return SOFTWARE_ENCODER
 
 
-# x264's in-loop deblocking, two steps stronger than its default (alpha:beta offsets). Brightened
+# x264's in-loop deblocking, three steps stronger than its default (alpha:beta offsets). Brightened
 # night footage is dark flat areas at a high gain, where re-encoding leaves its own block edges: on the
 # real 1080p street clip at CRF 18, blockiness (benchmarks/video_metrics.py) 1.316 at 0:0, 1.256 at
-# 2:2 and 1.243 at 3:3 against 1.240 for the camera's own file, the file 1 % smaller.
-X264_DEBLOCK = "2:2"
+# 2:2 and 1.243 at 3:3 against 1.240 for the camera's own file, the file 1 % smaller. Through the whole
+# job (benchmarks/eval_real.py, zero-dce++ on the already-exposed foggy 1080p clip, 48 frames) 1.289 at
+# 2:2 and 1.280 at 3:3 against the input's 1.282: at 2:2 the re-encode still added block edges.
+X264_DEBLOCK = "3:3"
 
 
 def encoder_options(encoder: str, crf: int, preset: str) -> dict[str, str]:
