@@ -80,6 +80,9 @@ def render(weights: Weights, ckpt: dict, psnr: float, ssim: float, results: dict
     match = {"local": "; each target brought to its input's local exposure (`--match-exposure local`: the target's detail on "
                       "the input's 15-px box average), so tone and colour stay the curve model's",
              "mean": "; each target scaled to its input's mean (`--match-exposure mean`)"}.get(str(cfg.get("match_exposure")), "")
+    ssim_term = f" + {cfg.get('ssim_weight'):g} x (1 - SSIM)" if cfg.get("ssim_weight") else ""
+    step = int(ckpt.get("step") or 0)
+    ema_now = min(float(cfg.get("ema", 0.999)), (1.0 + step) / (10.0 + step))
     return f"""# {weights.name}: model card
 
 {weights.summary}.
@@ -120,10 +123,10 @@ random crop of the clean images ({_data(list(cfg.get("data", [])))}, {cfg.get("t
 rounded to 8 bits, brightened by the shipped Zero-DCE++ (as in the stream) and rounded again{hard}{real}{match}.
 Starting point: `x + 0.5 (box3x3(x) - x)`, a mild smoothing (the output conv's weights on the frame), not the identity.
 Loss: L1 + {cfg.get("feature_weight")} x feature L1 in {feature} + {cfg.get("adv_weight")} x LSGAN (PatchGAN,
-{cfg.get("disc_channels")} channels). RMSProp, learning rate {cfg.get("lr")} decayed linearly to {cfg.get("lr_end")},
+{cfg.get("disc_channels")} channels){ssim_term}. RMSProp, learning rate {cfg.get("lr")} decayed linearly to {cfg.get("lr_end")},
 batch {cfg.get("batch_size")}, {cfg.get("crop")}x{cfg.get("crop")} crops, {ckpt.get("step")} steps; the shipped weights are the
-exponential moving average of the generator's (decay (1 + step) / (10 + step) up to {cfg.get("ema")}: about 0.91 at
-step 90), the checkpoint with the best validation SSIM.
+exponential moving average of the generator's (decay (1 + step) / (10 + step) up to {cfg.get("ema")}: about {ema_now:.3f} at
+step {ckpt.get("step")}), the checkpoint with the best validation SSIM.
 Feature loss used: **{cfg.get("feature_loss")}**.
 
 ## Validation (LOL our485, 50 held-out pairs, RGB uint8, scikit-image, data_range 255)

@@ -12,7 +12,8 @@ to the brightened input's exposure: its mean (``mean``), or its local average (`
 everywhere); the exposure stays the curve model's and the restorer only restores.
 With ``pairs`` a ``pair_fraction`` share of each batch is real: (curve(LOL low), LOL high) crops.
 
-Loss: L1 + ``feature_weight`` x a feature-space L1 + ``adv_weight`` x LSGAN (a PatchGAN discriminator).
+Loss: L1 + ``feature_weight`` x a feature-space L1 + ``adv_weight`` x LSGAN (a PatchGAN discriminator),
+and ``ssim_weight`` x (1 - SSIM) when it is not 0 (SSIM is what the chain is judged by).
 The feature space is the discriminator's own layers (feature matching: nothing to download), or VGG-19's
 relu1_2..relu4_4 when ``vgg`` names a file of standard VGG-19 weights. RMSProp for both networks, the
 learning rate decayed linearly from ``lr`` to ``lr_end``; an exponential moving average of the
@@ -54,6 +55,7 @@ from models.training.degradation import (
     quantize,
     to_tensor,
 )
+from models.training.losses import ssim as ssim_loss
 from models.training.synth import well_exposed
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class RestorerConfig:
     lr_end: float = 1e-5
     feature_weight: float = 1.0
     adv_weight: float = 0.01
+    ssim_weight: float = 0.0
     vgg: Path | None = None
     ema: float = 0.999
     twice: float = 0.0
@@ -134,6 +137,8 @@ class RestorerConfig:
             raise ConfigError(f"--match-exposure must be one of {', '.join(MATCH_EXPOSURE)}, not {self.match_exposure!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError("--ema must be in [0, 1)")
+        if self.ssim_weight < 0.0:
+            raise ConfigError("--ssim-weight must be 0 or more")
         for name in ("twice", "pair_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 1")
@@ -341,6 +346,8 @@ def train(cfg: RestorerConfig) -> dict:
             feat = feature_loss(out, y)
             adv = lsgan(disc(out), True)
             loss = l1 + cfg.feature_weight * feat + cfg.adv_weight * adv
+            if cfg.ssim_weight:
+                loss = loss + cfg.ssim_weight * (1.0 - ssim_loss(out.clamp(0, 1), y))
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()

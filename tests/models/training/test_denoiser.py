@@ -109,6 +109,16 @@ def test_vgg19_weights_from_a_file_feed_the_feature_loss(sets, degrader_ckpt: Pa
         VGG19Features.load(bad)
 
 
+def test_an_ssim_term_joins_the_restorer_loss(sets, degrader_ckpt: Path, tmp_path: Path) -> None:
+    runs = [restorer.train(stage2(sets, degrader_ckpt, tmp_path / f"s{w}.pt", ssim_weight=w, steps=1, val_low=None,
+                                  val_high=None)) for w in (0.0, 5.0)]
+    assert runs[1]["config"]["ssim_weight"] == 5.0
+    # Same seed, same batch: only the SSIM term can make the first step's weights differ.
+    assert any(not torch.equal(runs[0]["raw_state_dict"][k], runs[1]["raw_state_dict"][k]) for k in runs[0]["raw_state_dict"])
+    with pytest.raises(ConfigError, match="ssim-weight"):
+        stage2(sets, degrader_ckpt, tmp_path / "n.pt", ssim_weight=-1.0)
+
+
 def _cli_error(capsys, *argv: str) -> str:
     # The CLI sets up the root logger for its process; in-process here, so put pytest's back afterwards
     # (a handler left on the captured stderr would break the logging of the tests that follow).
