@@ -7,8 +7,10 @@ Side by side in one run:
 
 - ``gain+hqdn3d`` / ``gain+nlmeans``: an exposure gain in linear light matched to the truth (it
   knows the answer's brightness), then the real FFmpeg filter;
-- ``zero-dce++``: our shipped weights, frame by frame (ONNX Runtime), and ``zero-dce++ smoothed``
-  with the temporal smoothing ``streamer enhance`` runs on video by default (:mod:`models.runtime.temporal`);
+- ``zero-dce++``: our shipped weights, frame by frame (ONNX Runtime), ``zero-dce++ smoothed``
+  with the temporal smoothing ``streamer enhance`` runs on video by default (:mod:`models.runtime.temporal`),
+  and ``zero-dce++ default``: all that ``streamer enhance`` runs on video by default, the smoothing, the
+  temporal denoiser (:mod:`models.runtime.temporal_denoise`) and the deblocking filter;
 - ``burst``: the shipped burst model through the ONNX Runtime backend, fed by the pipeline's
   BurstBuffer (so the first frames have a short burst, as in a real run); ``burst T=1``: the same
   network given only the newest frame (on the pan: a fused burst that ghosted would score below it).
@@ -121,7 +123,9 @@ def main() -> None:
     ap.add_argument("--strip-frame", type=int, default=20)
     args = ap.parse_args()
 
+    from models.runtime.deblock import DeblockConfig
     from models.runtime.temporal import SmoothingConfig
+    from models.runtime.temporal_denoise import TemporalDenoiseConfig
 
     split = holdout_pairs(args.data / "lol_our485" / "low", args.data / "lol_our485" / "high", 50)
     opts = backends.BackendOptions(device="cpu", threads=args.threads)
@@ -131,6 +135,10 @@ def main() -> None:
         # What `streamer enhance` runs on video by default: the fast path with temporal smoothing.
         "zero-dce++ smoothed": (lambda: backends.open_backend("onnxruntime", catalog.get("zero-dce++"),
                                                               replace(opts, smoothing=SmoothingConfig())), 1),
+        # All of what `streamer enhance` runs by default on video: smoothing, the temporal denoiser
+        # (models.runtime.temporal_denoise) and the deblocking filter.
+        "zero-dce++ default": (lambda: backends.open_backend("onnxruntime", catalog.get("zero-dce++"), replace(
+            opts, smoothing=SmoothingConfig(), denoise=TemporalDenoiseConfig(), deblock=DeblockConfig())), 1),
         "burst": (lambda: backends.open_backend("onnxruntime", burst_w, opts), burst_w.burst),
         # The same network on one frame: what fusing the burst adds (and, on the pan, whether it ghosts).
         "burst T=1": (lambda: backends.open_backend("onnxruntime", burst_w, opts), 1),
@@ -160,7 +168,7 @@ def main() -> None:
             if scene == 0:
                 k = min(args.strip_frame, args.frames - 1)
                 panels = [("input", dark), ("gain+nlmeans", outputs["gain+nlmeans"][0]),
-                          ("zero-dce++", outputs["zero-dce++"][0]), ("burst", outputs["burst"][0]), ("truth", truth)]
+                          ("zero-dce++ default", outputs["zero-dce++ default"][0]), ("burst", outputs["burst"][0]), ("truth", truth)]
                 strip_rows.append(np.concatenate(
                     [label(cv2.resize(f[k], (320, 180), interpolation=cv2.INTER_AREA), f"{shot.name}: {n}", (6, 18), 0.5, 1)
                      for n, f in panels], axis=1))

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-deblock", action="store_true",
                    help="keep the input's codec blocks as brightening reveals them (default: smooth the block "
                         "steps of dark flat areas; edges and texture are left alone)")
+    e.add_argument("--no-temporal-denoise", action="store_true",
+                   help="single-frame models on video: keep each frame's own noise (default: where the input did "
+                        "not change since the last frame, average the enhanced frames; what moves is left alone)")
     e.add_argument("--network-colour", action="store_true",
                    help="the burst model: keep the network's own output (default: its brightness, at most 60 times "
                         "the input's light, with the input's colour wherever the input is bright enough to hold it)")
@@ -213,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0)
     t.add_argument("--frames", type=int, help="burst: burst length N (6)")
     t.add_argument("--frames-min", type=int, help="burst: shortest burst drawn while training (2)")
-    t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2)")
+    t.add_argument("--ssim-weight", type=float, help="burst: weight of the 1 - SSIM term (0.2); restorer: (0)")
     t.add_argument("--ratio-min", type=float, help="burst: least exposure ratio of the synthetic bursts (5)")
     t.add_argument("--ratio-max", type=float, help="burst: greatest exposure ratio (50)")
     t.add_argument("--mono-prob", type=float, help="burst: share of monochrome (infrared) synthetic cameras (0.1)")
@@ -304,7 +307,8 @@ def cmd_enhance(args: argparse.Namespace) -> int:
         read_timeout_s=args.read_timeout, reconnect=not args.no_reconnect,
         reconnect_max_delay_s=args.reconnect_max_delay, reconnect_probe_interval_s=args.reconnect_probe_interval,
         wait_for_source=args.wait_for_source, smoothing=args.smoothing, night_gate=args.night_gate,
-        deblock=not args.no_deblock, input_colour=not args.network_colour, triton_url=args.triton_url,
+        deblock=not args.no_deblock, temporal_denoise=not args.no_temporal_denoise,
+        input_colour=not args.network_colour, triton_url=args.triton_url,
         ray=args.ray is not None, ray_address=args.ray or None,
     )
     if cfg.ray:

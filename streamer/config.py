@@ -58,6 +58,8 @@ class EnhanceConfig:
     night_gate: str = "auto"
     # Smooth the input's codec block steps in the output (models.runtime.deblock).
     deblock: bool = True
+    # Single-frame models on video: average still noise over the frames (models.runtime.temporal_denoise).
+    temporal_denoise: bool = True
     # A network that takes its colour from the input (the burst model) does (models.runtime.colour).
     input_colour: bool = True
     # --backend triton: the server's HTTP address.

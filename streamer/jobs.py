@@ -11,6 +11,7 @@ from models.runtime.colour import ColourConfig
 from models.runtime.deblock import DeblockConfig
 from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
+from models.runtime.temporal_denoise import TemporalDenoiseConfig
 from streamer.codecs import pick_encoder
 from streamer.config import EnhanceConfig
 from streamer.counts import count
@@ -83,6 +84,7 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
             device=cfg.device, threads=cfg.threads, exact=cfg.exact, url=cfg.triton_url,
             smoothing=SmoothingConfig(strength=strength) if strength else None,
             gate=GateConfig() if cfg.gate else None, deblock=DeblockConfig() if cfg.deblock else None,
+            denoise=TemporalDenoiseConfig() if cfg.temporal_denoise else None,
             colour=ColourConfig() if cfg.input_colour else None, frame_interval_s=1.0 / info.fps if info.fps > 0 else 1.0 / 30.0))
         # NVENC when the model runs on an NVIDIA GPU and NVENC really opens here; libx264 otherwise.
         # A published stream reconnects to its server as the sources do to theirs.
@@ -93,11 +95,16 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
         # Said only for a network that can take its colour from the input (the curve models keep it anyway).
         colour = (f", colour from the input {'on' if cfg.input_colour else 'off'}"
                   if weights.architecture.colour_from_input else "")
+        # Said only for the models it applies to (single-frame models that restore their input).
+        arch = weights.architecture
+        denoise = (f", temporal denoising {'on' if cfg.temporal_denoise else 'off'}"
+                   if arch.smoothing and not arch.translation else "")
         log.info(
-            "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s, deblocking %s%s, night gate %s",
+            "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s%s, deblocking %s%s, night gate %s",
             info.description, info.width, info.height, "live" if live else "file", "overwriting " if overwriting else "",
             mask_credentials(cfg.output), weights.name, backend.name, backend.device,
-            f"{strength:g}" if strength else "off", "on" if cfg.deblock else "off", colour, "on" if cfg.gate else "off",
+            f"{strength:g}" if strength else "off", denoise, "on" if cfg.deblock else "off", colour,
+            "on" if cfg.gate else "off",
         )
         total = info.frame_count
         if total and cfg.duration_s and not live:

@@ -29,6 +29,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from models.backends import BackendOptions
 from models.runtime.deblock import DeblockConfig
+from models.runtime.temporal_denoise import TemporalDenoiseConfig
 from streamer.errors import ConfigError
 from streamer.live.broadcaster import Broadcaster
 from streamer.live.cameras import Cameras, make_pool
@@ -48,7 +49,8 @@ class LiveServices:
 
     def __init__(self, cfg: ServeConfig) -> None:
         self.pool = make_pool(cfg.cameras) if cfg.cameras is not None else \
-            ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads, deblock=DeblockConfig()))
+            ModelPool(cfg.backend, BackendOptions(device=cfg.device, threads=cfg.threads, deblock=DeblockConfig(),
+                                                  denoise=TemporalDenoiseConfig()))
         self.cameras = Cameras(cfg.cameras, self.pool) if cfg.cameras is not None else None
         self.broadcaster = Broadcaster(ChannelOptions(model=cfg.model, open_timeout_s=cfg.open_timeout_s,
                                                       read_timeout_s=cfg.read_timeout_s), self.pool, self.cameras)

@@ -34,6 +34,7 @@ from models.runtime.colour import ColourConfig
 from models.runtime.deblock import DeblockConfig
 from models.runtime.gate import GateConfig
 from models.runtime.temporal import SmoothingConfig
+from models.runtime.temporal_denoise import TemporalDenoiseConfig
 
 # name -> module implementing ``available()``, ``cuda()`` and ``load(weights, options)``.
 BACKENDS: dict[str, str] = {
@@ -74,6 +75,9 @@ class BackendOptions:
     url: str | None = None
     # Video: smooth the input's codec block steps in the output (models.runtime.deblock); None: off.
     deblock: DeblockConfig | None = None
+    # Video from a single-frame model that restores its input: average still noise over the frames
+    # (models.runtime.temporal_denoise); None: off.
+    denoise: TemporalDenoiseConfig | None = None
     # A network whose architecture takes its colour from the input (models.runtime.colour); None: the
     # network's own colour.
     colour: ColourConfig | None = ColourConfig()
@@ -257,8 +261,10 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     translates; on a CPU and unless
     ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
     smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
-    the deblocking filter unless ``options.deblock`` is ``None``; then the night gate when
-    ``options.gate`` is set. Each wrapped backend keeps the state of one video. A chain of models
+    the temporal denoiser when ``options.denoise`` is set, for a single-frame model that restores
+    its input (not a burst model, which fuses frames itself, nor a translation); the deblocking
+    filter unless ``options.deblock`` is ``None``; then the night gate when ``options.gate`` is set.
+    Each wrapped backend keeps the state of one video. A chain of models
     (:attr:`models.catalog.Weights.chain`) is wrapped as a whole."""
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
@@ -282,6 +288,10 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         from models.backends.stabilized import stabilize
 
         backend = stabilize(backend, smoothing)
+    if options.denoise is not None and weights.architecture.smoothing and not weights.architecture.translation:
+        from models.backends.denoised import TemporallyDenoisedBackend
+
+        backend = output_layer(TemporallyDenoisedBackend, backend, options.denoise)
     if options.deblock is not None:
         from models.backends.deblocked import DeblockedBackend
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from models.backends import BackendOptions
 from models.runtime.deblock import DeblockConfig
+from models.runtime.temporal_denoise import TemporalDenoiseConfig
 from streamer.camera_config import CamerasConfig
 from streamer.errors import SourceError
 from streamer.live.channel import Channel, ChannelOptions, ChannelStatus
@@ -32,7 +33,7 @@ STATUS_EVERY_S = 60.0
 def make_pool(config: CamerasConfig) -> ModelPool:
     """The one model pool of a camera list: its backend, device, threads and batching window."""
     return ModelPool(config.backend, BackendOptions(device=config.device, threads=config.threads, exact=config.exact,
-                                                    deblock=DeblockConfig()),
+                                                    deblock=DeblockConfig(), denoise=TemporalDenoiseConfig()),
                      batch_window_s=config.batch_window_ms / 1000.0)
 
 

@@ -112,7 +112,9 @@ class ModelPool:
         with self._lock:
             if model not in self._loaded:
                 loaded = self._load(weights)
-                plain = backends.wrap(loaded, weights, dataclasses.replace(self._options, smoothing=None, gate=None))
+                # What has per-video state is each stream's own: here the model with its stateless layers.
+                stateless = dataclasses.replace(self._options, smoothing=None, gate=None, denoise=None)
+                plain = backends.wrap(loaded, weights, stateless)
                 self._loaded[model] = (loaded, threading.Lock(), plain)
                 log.info("live: loaded %s on %s/%s", model, loaded.name, loaded.device)
             return self._loaded[model][0]

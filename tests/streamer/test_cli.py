@@ -296,7 +296,7 @@ def test_enhance_smooths_flicker_of_a_video_by_default(tmp_path: Path) -> None:
     r = run_cli("enhance", str(clip.path), "-o", str(on))
     assert r.returncode == 0, r.stderr
     assert "temporal smoothing 0.8" in r.stderr and "deblocking on" in r.stderr
-    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-smoothing", "--no-deblock")
+    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-smoothing", "--no-deblock", "--no-temporal-denoise")
     assert r.returncode == 0, r.stderr
     assert "temporal smoothing off" in r.stderr and "deblocking off" in r.stderr
 
@@ -306,6 +306,34 @@ def test_enhance_smooths_flicker_of_a_video_by_default(tmp_path: Path) -> None:
         return frames
 
     assert flicker(decoded(on)) < 0.5 * flicker(decoded(off))
+
+
+def test_enhance_averages_still_noise_away_by_default(tmp_path: Path) -> None:
+    # A fixed night camera: one dark scene, fresh sensor noise in every frame, as a real H.264 file.
+    base = dark_frames(1, 320, 192)[0].astype(np.float32) * 0.6
+    rng = np.random.default_rng(3)
+    frames = [np.clip(base + rng.normal(0.0, 2.0, base.shape) + 0.5, 0, 255).astype(np.uint8) for _ in range(24)]
+    clip = write_clip(tmp_path / "still.mp4", frames, audio=False)
+    on, off = tmp_path / "on.mp4", tmp_path / "off.mp4"
+    r = run_cli("enhance", str(clip.path), "-o", str(on))
+    assert r.returncode == 0, r.stderr
+    assert "temporal denoising on" in r.stderr
+    r = run_cli("enhance", str(clip.path), "-o", str(off), "--no-temporal-denoise")
+    assert r.returncode == 0, r.stderr
+    assert "temporal denoising off" in r.stderr
+
+    def noise(path: Path) -> float:
+        decoded, _ = decode(path)
+        assert len(decoded) == clip.frames  # file mode: every frame out
+        lum = np.stack([f.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) for f in decoded[8:]])
+        return float(lum.std(0).mean())
+
+    assert noise(on) < 0.7 * noise(off)
+    assert on.stat().st_size < off.stat().st_size  # still noise is what costs the encoder its bits
+    # Said only for the models it applies to: the burst model fuses frames itself.
+    r = run_cli("enhance", str(clip.path), "-o", str(tmp_path / "b.mp4"), "--model", "burst", "--duration", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "temporal denoising" not in r.stderr
 
 
 def test_smoothing_defaults_by_source_and_model() -> None:

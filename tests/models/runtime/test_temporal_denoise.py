@@ -1,0 +1,105 @@
+"""The temporal denoiser: still noise averaged over frames, anything that moves left as it is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from models.errors import ConfigError
+from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
+
+
+def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoiseConfig) -> list[np.ndarray]:
+    """The rule in numpy, as the docstring says it (the C loop's reference)."""
+    result, last, average = [], None, None
+    for out, inp in zip(outs, ins, strict=True):
+        grey = cv2.cvtColor(inp, cv2.COLOR_RGB2GRAY)
+        luma = cv2.boxFilter(grey, cv2.CV_32F, (3, 3), borderType=cv2.BORDER_REPLICATE)
+        o = out.astype(np.float32)
+        if last is None:
+            f, average = o, o
+        else:
+            w = cfg.strength * np.clip(1.0 - np.abs(luma - last) / cfg.threshold, 0.0, 1.0)
+            f = np.clip(o + w[..., None] * (average - o), 0.0, 255.0)
+            average = np.floor(f * 256.0 + 0.5) / 256.0
+        last = luma
+        result.append(np.floor(f + 0.5).astype(np.uint8))
+    return result
+
+
+def _still_scene(frames: int, seed: int = 0, level: float = 12.0, size: tuple[int, int] = (90, 160)) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    scene = np.full((*size, 3), level, np.float32)
+    scene[:, size[1] // 2 :] += 6.0  # an edge that must stay
+    return [np.clip(scene + rng.normal(0.0, 1.5, scene.shape) + 0.5, 0, 255).astype(np.uint8) for _ in range(frames)]
+
+
+def _gained(frames: list[np.ndarray], gain: float = 6.0) -> list[np.ndarray]:
+    return [np.clip(f.astype(np.float32) * gain + 0.5, 0, 255).astype(np.uint8) for f in frames]
+
+
+def test_the_c_loop_is_the_rule() -> None:
+    ins = _still_scene(8)
+    ins[5] = np.roll(ins[5], 7, axis=1)  # something moves in one frame
+    outs = _gained(ins)
+    cfg = TemporalDenoiseConfig()
+    denoiser = TemporalDenoiser(cfg)
+    got = [denoiser(o, i) for o, i in zip(outs, ins, strict=True)]
+    for a, b in zip(got, _reference(outs, ins, cfg), strict=True):
+        assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_still_noise_is_averaged_away_and_the_scene_kept() -> None:
+    ins = _still_scene(24)
+    outs = _gained(ins)
+    denoiser = TemporalDenoiser()
+    got = [denoiser(o, i) for o, i in zip(outs, ins, strict=True)]
+    raw, clean = np.stack(outs[8:]).astype(np.float32), np.stack(got[8:]).astype(np.float32)
+    assert clean.std(0).mean() < 0.5 * raw.std(0).mean()
+    # The picture itself is the model's: the same mean, the edge where it was.
+    assert abs(clean.mean() - raw.mean()) < 1.0
+    assert abs((clean[..., 80:, :].mean() - clean[..., :80, :].mean()) - (raw[..., 80:, :].mean() - raw[..., :80, :].mean())) < 1.0
+
+
+def test_what_moves_is_the_newest_frame_alone() -> None:
+    ins = _still_scene(6, level=8.0)
+    # A bright light arrives in the last frame: where the input changed by the threshold or more, the
+    # output is the model's output for this frame, nothing of the average before it.
+    ins[-1] = ins[-1].copy()
+    ins[-1][30:60, 40:80] = 200
+    outs = _gained(ins, 3.0)
+    denoiser = TemporalDenoiser()
+    got = [denoiser(o, i) for o, i in zip(outs, ins, strict=True)]
+    inside = (slice(32, 58), slice(42, 78))
+    assert np.array_equal(got[-1][inside], outs[-1][inside])
+    # The light then goes: no copy of it stays behind.
+    ins.append(ins[0])
+    outs.append(outs[0])
+    after = denoiser(outs[-1], ins[-1])
+    assert np.array_equal(after[inside], outs[-1][inside])
+
+
+def test_first_frame_a_new_size_and_an_exposed_frame_pass_as_they_are() -> None:
+    denoiser = TemporalDenoiser()
+    ins = _still_scene(3)
+    outs = _gained(ins)
+    assert np.array_equal(denoiser(outs[0], ins[0]), outs[0])
+    assert not np.array_equal(denoiser(outs[1], ins[1]), outs[1])
+    small_in, small_out = ins[2][:40, :60].copy(), outs[2][:40, :60].copy()
+    assert np.array_equal(denoiser(small_out, small_in), small_out)  # a new size starts afresh
+    # Already exposed (mean luma well above the curve models' fade): left to the model alone.
+    bright = _still_scene(3, level=120.0)
+    denoiser = TemporalDenoiser()
+    for frame in bright:
+        assert np.array_equal(denoiser(frame, frame), frame)
+
+
+def test_bad_settings_and_mismatched_frames_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="threshold"):
+        TemporalDenoiseConfig(threshold=0.0)
+    with pytest.raises(ConfigError, match="strength"):
+        TemporalDenoiseConfig(strength=1.0)
+    frame = _still_scene(1)[0]
+    with pytest.raises(ConfigError, match="one \\(H, W, 3\\) size"):
+        TemporalDenoiser()(frame, frame[:10])
