@@ -15,6 +15,11 @@ frames, each gained like the newest one) is measured the same way, as the row th
 
     python benchmarks/eval_ghost.py [--model burst] [--speeds 4 8 16] [--frames 16]
 
+A single-frame model (``--model zero-dce++``) fuses frames through the temporal denoiser
+(:mod:`models.runtime.temporal_denoise`): its row compares the model with the denoiser against
+without it, the trail taken over the last 4 frames; its files are ``eval_ghost_zero_dcepp.*`` and
+``ghost_strip_zero_dcepp.png``.
+
 Writes ``benchmarks/results/eval_ghost.{json,md}`` and ``ghost_strip.png`` (input x4, the burst,
 T = 1, the naive fusion, cropped around the lights).
 """
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -35,6 +40,8 @@ if __package__ in (None, ""):
 from benchmarks.common import RESULTS, label, markdown_table, write_results  # noqa: E402
 
 GLOW_RADIUS = 12
+# A single-frame model's trail: where the lights were in the last frames of its recursive average.
+RECURSIVE_WINDOW = 4
 
 
 @dataclass(frozen=True)
@@ -114,10 +121,15 @@ def run_model(model: str, clip: LightClip, backend: str = "onnxruntime") -> tupl
     """The model's outputs per frame given the burst so far (as the pipeline's buffer gives it) and
     given the newest frame alone."""
     from models import backends, catalog
+    from models.runtime.temporal_denoise import TemporalDenoiseConfig
 
     weights = catalog.get(model)
     options = backends.BackendOptions(device="cpu", exact=True)
-    fused_runner = backends.open_backend(backend, weights, options)
+    # A single-frame model fuses frames through the temporal denoiser (on by default in `streamer
+    # enhance`): with it against without it, the trail taken over the last RECURSIVE_WINDOW frames.
+    recursive = weights.burst == 1
+    fused_options = replace(options, denoise=TemporalDenoiseConfig()) if recursive else options
+    fused_runner = backends.open_backend(backend, weights, fused_options)
     single_runner = backends.open_backend(backend, weights, options)
     fused, single = [], []
     try:
@@ -129,7 +141,7 @@ def run_model(model: str, clip: LightClip, backend: str = "onnxruntime") -> tupl
     finally:
         fused_runner.close()
         single_runner.close()
-    return fused, single, weights.burst
+    return fused, single, RECURSIVE_WINDOW if recursive else weights.burst
 
 
 def _crop(img: np.ndarray, clip: LightClip, k: int) -> np.ndarray:
@@ -145,6 +157,9 @@ def main() -> None:
     ap.add_argument("--speeds", type=float, nargs="+", default=[4.0, 8.0, 16.0])
     ap.add_argument("--frames", type=int, default=16)
     args = ap.parse_args()
+    from models import catalog
+
+    recursive = catalog.get(args.model).burst == 1
     rows, results, strips = [], {}, []
     for speed in args.speeds:
         clip = moving_lights(args.frames, speed=speed)
@@ -159,16 +174,20 @@ def main() -> None:
         k = len(clip.frames) - 1
         tiles = [label(np.ascontiguousarray(_crop(np.clip(clip.frames[k].astype(int) * 4, 0, 255).astype(np.uint8),
                                                   clip, k)), f"input x4, {speed:g} px/frame", scale=0.5, thickness=1)]
-        for name, img in ((args.model, fused[k]), ("T = 1", single[k]), ("naive mean", naive[k])):
+        alone = "denoiser off" if recursive else "T = 1"
+        for name, img in ((args.model, fused[k]), (alone, single[k]), ("naive mean", naive[k])):
             tiles.append(label(np.ascontiguousarray(_crop(img, clip, k)), name, scale=0.5, thickness=1))
         strips.append(np.concatenate(tiles, 1))
     width = max(s.shape[1] for s in strips)
     picture = np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0))) for s in strips], 0)
-    cv2.imwrite(str(RESULTS / "ghost_strip.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
-    table = markdown_table(["speed px/frame", "fusion", "trail: burst vs T = 1, levels", "worst frame", "elsewhere"], rows)
+    # The burst model's files keep their names; another model's carry its name.
+    suffix = "" if args.model == "burst" else "_" + args.model.replace("+", "p").replace("-", "_")
+    cv2.imwrite(str(RESULTS / f"ghost_strip{suffix}.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    compared = "temporal denoiser on vs off" if recursive else "burst vs T = 1"
+    table = markdown_table(["speed px/frame", "fusion", f"trail: {compared}, levels", "worst frame", "elsewhere"], rows)
     print(table)
-    write_results("eval_ghost", {"model": args.model, "frames": args.frames, "size": "640x360",
-                                 "glow_radius": GLOW_RADIUS}, results, table)
+    write_results(f"eval_ghost{suffix}", {"model": args.model, "frames": args.frames, "size": "640x360",
+                                          "glow_radius": GLOW_RADIUS, "compared": compared}, results, table)
 
 
 if __name__ == "__main__":

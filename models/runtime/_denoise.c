@@ -3,7 +3,7 @@
  *
  * run(luma, last_luma, out, average, dst, begin, end, threshold, strength)
  *   luma       float32 (N):     the input frame's luma, 3x3 box-averaged (input levels)
- *   last_luma  float32 (N):     the same of the previous input frame (read, then overwritten with luma)
+ *   last_luma  float32 (N):     the same of the previous input frame
  *   out        uint8   (N * 3): the enhanced frame, RGB
  *   average    uint16  (N * 3): the running average of the enhanced frames, 256 x (read, then updated)
  *   dst        uint8   (N * 3): the result (written; may alias out)
@@ -19,7 +19,7 @@
 #include <Python.h>
 #include <stdint.h>
 
-static void run(const float *luma, float *last_luma, const uint8_t *out, uint16_t *average, uint8_t *dst,
+static void run(const float *luma, const float *last_luma, const uint8_t *out, uint16_t *average, uint8_t *dst,
                 Py_ssize_t begin, Py_ssize_t end, float threshold, float strength) {
     const float inv = 1.0f / threshold, s256 = 1.0f / 256.0f;
     for (Py_ssize_t p = begin; p < end; p++) {
@@ -27,7 +27,6 @@ static void run(const float *luma, float *last_luma, const uint8_t *out, uint16_
         d = d < 0.0f ? -d : d;
         float w = 1.0f - d * inv;
         w = w < 0.0f ? 0.0f : strength * w;
-        last_luma[p] = luma[p];
         for (int c = 0; c < 3; c++) {
             const Py_ssize_t i = 3 * p + c;
             const float o = out[i];
@@ -43,7 +42,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer luma, last_luma, out, average, dst;
     Py_ssize_t begin, end;
     float threshold, strength;
-    if (!PyArg_ParseTuple(args, "y*w*y*w*w*nnff", &luma, &last_luma, &out, &average, &dst, &begin, &end, &threshold,
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*nnff", &luma, &last_luma, &out, &average, &dst, &begin, &end, &threshold,
                           &strength))
         return NULL;
     PyObject *result = NULL;
@@ -58,7 +57,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "run: the band [begin, end) must lie within the frame");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run((const float *)luma.buf, (float *)last_luma.buf, (const uint8_t *)out.buf, (uint16_t *)average.buf,
+        run((const float *)luma.buf, (const float *)last_luma.buf, (const uint8_t *)out.buf, (uint16_t *)average.buf,
             (uint8_t *)dst.buf, begin, end, threshold, strength);
         Py_END_ALLOW_THREADS
         result = Py_None;

@@ -20,7 +20,9 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
         if last is None:
             f, average = o, o
         else:
-            w = cfg.strength * np.clip(1.0 - np.abs(luma - last) / cfg.threshold, 0.0, 1.0)
+            change = np.abs(luma - last)
+            threshold = np.clip(cfg.noise_scale * np.median(change[::4, ::4]), cfg.least, cfg.threshold)
+            w = cfg.strength * np.clip(1.0 - change / threshold, 0.0, 1.0)
             f = np.clip(o + w[..., None] * (average - o), 0.0, 255.0)
             average = np.floor(f * 256.0 + 0.5) / 256.0
         last = luma
@@ -95,11 +97,26 @@ def test_first_frame_a_new_size_and_an_exposed_frame_pass_as_they_are() -> None:
         assert np.array_equal(denoiser(frame, frame), frame)
 
 
+def test_the_threshold_follows_the_inputs_noise() -> None:
+    # Noiseless frames (a codec's skipped blocks repeat exactly): the least threshold, so a dark edge that
+    # moves by a level or two is not averaged into a streak; noisy ones: up to the largest.
+    cfg = TemporalDenoiseConfig()
+    denoiser = TemporalDenoiser(cfg)
+    still = np.full((60, 80), 10.0, np.float32)
+    assert denoiser.threshold(still, still) == cfg.least
+    rng = np.random.default_rng(0)
+    noisy = [still + rng.normal(0.0, s, still.shape).astype(np.float32) for s in (0.3, 3.0)]
+    low, high = (denoiser.threshold(n, still) for n in noisy)
+    assert cfg.least < low < cfg.threshold and high == cfg.threshold
+
+
 def test_bad_settings_and_mismatched_frames_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="threshold"):
         TemporalDenoiseConfig(threshold=0.0)
     with pytest.raises(ConfigError, match="strength"):
         TemporalDenoiseConfig(strength=1.0)
+    with pytest.raises(ConfigError, match="least"):
+        TemporalDenoiseConfig(least=5.0, threshold=4.0)
     frame = _still_scene(1)[0]
     with pytest.raises(ConfigError, match="one \\(H, W, 3\\) size"):
         TemporalDenoiser()(frame, frame[:10])
