@@ -168,7 +168,8 @@ def main() -> None:
             if scene == 0:
                 k = min(args.strip_frame, args.frames - 1)
                 panels = [("input", dark), ("gain+nlmeans", outputs["gain+nlmeans"][0]),
-                          ("zero-dce++ default", outputs["zero-dce++ default"][0]), ("burst", outputs["burst"][0]), ("truth", truth)]
+                          ("zero-dce++ default", outputs["zero-dce++ default"][0]), ("burst", outputs["burst"][0]),
+                          ("truth", truth)]
                 strip_rows.append(np.concatenate(
                     [label(cv2.resize(f[k], (320, 180), interpolation=cv2.INTER_AREA), f"{shot.name}: {n}", (6, 18), 0.5, 1)
                      for n, f in panels], axis=1))

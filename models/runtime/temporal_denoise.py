@@ -53,8 +53,8 @@ class TemporalDenoiseConfig:
     two scenes a shot, smoothing and deblocking too): static 24.76 / 0.574 and 6.30 levels, 0.48x the
     plain gain's (23.46 / 0.470 and 9.37 without). On the moving headlights of
     ``benchmarks/eval_ghost.py`` what it changes along the lights' trail (4.1-5.1 levels at 4-16 px a
-    frame) is less than what it changes elsewhere (its
-    denoising, 8.5): no copy of the lights is left behind.
+    frame) is less than what it changes elsewhere (its denoising, 8.5): no copy of the lights is left
+    behind.
     """
 
     threshold: float = 4.0

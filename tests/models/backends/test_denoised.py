@@ -36,7 +36,8 @@ def test_not_around_the_burst_model_nor_a_translation() -> None:
 def test_the_layer_denoises_the_models_output_against_its_input() -> None:
     weights = catalog.get("zero-dce++")
     plain = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu"))
-    layered = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu", denoise=TemporalDenoiseConfig()))
+    options = backends.BackendOptions(device="cpu", denoise=TemporalDenoiseConfig())
+    layered = backends.open_backend("onnxruntime", weights, options)
     reference = TemporalDenoiser()
     # A still dark scene with fresh noise in every frame.
     base = dark_frames(1, 160, 96)[0].astype(np.float32) // 3
