@@ -14,7 +14,7 @@ import pytest
 from streamer.config import EnhanceConfig
 from streamer.errors import ConfigError
 from streamer.ray_job import FilesProgress, output_name, plan
-from tests.conftest import dark_frames, decode, run_cli, write_clip
+from tests.conftest import as_foreground_job, dark_frames, decode, run_cli, write_clip
 
 
 @pytest.mark.parametrize("source", ["0", "rtsp://user:secret@127.0.0.1:8554/cam", "demo", "FILE"])
@@ -75,7 +75,10 @@ def test_sigterm_finishes_each_file_with_the_frames_done(tmp_path: Path) -> None
     videos.mkdir()
     write_clip(videos / "long.mp4", dark_frames(30, 320, 180) * 40, audio=False)
     proc = subprocess.Popen([sys.executable, "-m", "streamer", "enhance", str(videos), "-o", str(out), "--ray",
-                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # Ray stops a task with SIGINT: a test run started in the background (its children
+                            # ignore SIGINT) must not make the task deaf to it.
+                            preexec_fn=as_foreground_job)
     try:
         deadline = time.monotonic() + 120
         while not (out / "long.partial.mp4").exists():
