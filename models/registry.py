@@ -88,6 +88,12 @@ class Architecture:
     def streaming(self) -> bool:
         return self.stream_graphs is not None
 
+    @property
+    def temporal_denoise(self) -> bool:
+        """The temporal denoiser (:mod:`models.runtime.temporal_denoise`) applies: a single-frame model
+        that restores its input (a burst model fuses frames itself; a translation paints a new picture)."""
+        return self.smoothing and not self.translation
+
     def build(self, **values: Any) -> Any:
         """An untrained network; ``values`` may hold any checkpoint keys, those in ``options`` are used."""
         return resolve(self.network)(**{k: values[k] for k in self.options if values.get(k) is not None})

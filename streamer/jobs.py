@@ -96,9 +96,8 @@ def run_enhance(cfg: EnhanceConfig, show_progress: bool = True,
         colour = (f", colour from the input {'on' if cfg.input_colour else 'off'}"
                   if weights.architecture.colour_from_input else "")
         # Said only for the models it applies to (single-frame models that restore their input).
-        arch = weights.architecture
         denoise = (f", temporal denoising {'on' if cfg.temporal_denoise else 'off'}"
-                   if arch.smoothing and not arch.translation else "")
+                   if weights.architecture.temporal_denoise else "")
         log.info(
             "%s (%dx%d, %s mode) -> %s%s with %s on %s/%s, temporal smoothing %s%s, deblocking %s%s, night gate %s",
             info.description, info.width, info.height, "live" if live else "file", "overwriting " if overwriting else "",

@@ -288,7 +288,7 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         from models.backends.stabilized import stabilize
 
         backend = stabilize(backend, smoothing)
-    if options.denoise is not None and weights.architecture.smoothing and not weights.architecture.translation:
+    if options.denoise is not None and weights.architecture.temporal_denoise:
         from models.backends.denoised import TemporallyDenoisedBackend
 
         backend = output_layer(TemporallyDenoisedBackend, backend, options.denoise)

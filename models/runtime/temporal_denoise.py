@@ -79,9 +79,6 @@ class TemporalDenoiser:
 
         self.config = config
         self._run = _denoise.run
-        self.reset()
-
-    def reset(self) -> None:
         self._last_luma: np.ndarray | None = None
         self._average = np.empty(0, np.uint16)
 
