@@ -19,21 +19,39 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_simd.h"
+
+/* Pixels a chunk: the weights of one chunk, three a pixel, live on the stack between the two loops. */
+#define CHUNK 512
+
+/* Two plain loops a chunk, which the compiler vectorizes: the weight of each pixel (written three
+ * times, once a channel), then the blend over the chunk's channel values as one flat run (an
+ * interleaved loop over pixels and channels was not vectorized: 13 ms a 720p frame on one core). */
+VECTOR_CLONES
 static void run(const float *luma, const float *last_luma, const uint8_t *out, uint16_t *average, uint8_t *dst,
                 Py_ssize_t begin, Py_ssize_t end, float threshold, float strength) {
     const float inv = 1.0f / threshold, s256 = 1.0f / 256.0f;
-    for (Py_ssize_t p = begin; p < end; p++) {
-        float d = luma[p] - last_luma[p];
-        d = d < 0.0f ? -d : d;
-        float w = 1.0f - d * inv;
-        w = w < 0.0f ? 0.0f : strength * w;
-        for (int c = 0; c < 3; c++) {
-            const Py_ssize_t i = 3 * p + c;
-            const float o = out[i];
-            float f = o + w * (average[i] * s256 - o);
+    float w3[3 * CHUNK];
+    for (Py_ssize_t start = begin; start < end; start += CHUNK) {
+        const Py_ssize_t count = end - start < CHUNK ? end - start : CHUNK;
+        for (Py_ssize_t q = 0; q < count; q++) {
+            float d = luma[start + q] - last_luma[start + q];
+            d = d < 0.0f ? -d : d;
+            float w = 1.0f - d * inv;
+            w = w > 0.0f ? strength * w : 0.0f;
+            w3[3 * q] = w;
+            w3[3 * q + 1] = w;
+            w3[3 * q + 2] = w;
+        }
+        const uint8_t *o = out + 3 * start;
+        uint16_t *a = average + 3 * start;
+        uint8_t *t = dst + 3 * start;
+        for (Py_ssize_t i = 0; i < 3 * count; i++) {
+            const float v = o[i];
+            float f = v + w3[i] * (a[i] * s256 - v);
             f = f < 0.0f ? 0.0f : (f > 255.0f ? 255.0f : f);
-            average[i] = (uint16_t)(f * 256.0f + 0.5f);
-            dst[i] = (uint8_t)(f + 0.5f);
+            a[i] = (uint16_t)(int)(f * 256.0f + 0.5f);
+            t[i] = (uint8_t)(int)(f + 0.5f);
         }
     }
 }

@@ -1,12 +1,12 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4)
+ * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box)
  *   x      uint8  (N * 3): the frame, RGB, C order
- *   xb     uint16 (N * 3): the frame's 5x5 box average, 256 x (so a level's fractions survive)
+ *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
  *   out    uint8  (N * 3): the enhanced frame (written)
  *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
- *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing
+ *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
  *
  * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule (the curve
  * through a table of its gains, below), the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
@@ -15,6 +15,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_simd.h"
+
 static const float WR = 0.299f, WG = 0.587f, WB = 0.114f;
 
 /* The curve's gain y / v after `iterations` steps, per curve parameter (BINS + 1 values over [-1, 1],
@@ -22,7 +24,7 @@ static const float WR = 0.299f, WG = 0.587f, WB = 0.114f;
  * iterations' chain, which kept the loop from being fast (15.6 against 9.2 ms a 720p frame on one
  * core; the outputs differ by at most one level). Built once, under the GIL, before the first frame. */
 #define BINS 2048
-static float gains[BINS + 1][256];
+static float gains[BINS + 2][256]; /* the last row repeats the one before: no bounds test in the loop */
 static int gains_iterations = -1;
 
 static void build_gains(int iterations) {
@@ -35,48 +37,69 @@ static void build_gains(int iterations) {
             gains[k][level] = y / (v > 1.0f / 255.0f ? v : 1.0f / 255.0f);
         }
     }
+    for (int level = 0; level < 256; level++) gains[BINS + 1][level] = gains[BINS][level];
     gains_iterations = iterations;
 }
 
+/* Pixels a chunk: their gains live on the stack between the two loops. */
+#define CHUNK 512
+
+/* Two loops a chunk, which the compiler vectorizes (AVX2: _simd.h): each pixel's gain from the table
+ * (a gather), then the rule's arithmetic. As one loop it was not vectorized: 14 ms a 720p frame
+ * on one core. */
+VECTOR_CLONES
 static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_t *out, Py_ssize_t n,
-                float strength, float floor4, float smooth2, float noise4) {
-    const float s256 = 1.0f / 256.0f;
-    for (Py_ssize_t p = 0; p < n; p++) {
-        const float r = x[3 * p], g = x[3 * p + 1], b = x[3 * p + 2];
-        const uint8_t rg = x[3 * p] > x[3 * p + 1] ? x[3 * p] : x[3 * p + 1];
-        const uint8_t level = rg > x[3 * p + 2] ? rg : x[3 * p + 2];
-        float fk = (alpha[p] + 1.0f) * (BINS / 2.0f);
-        fk = fk < 0.0f ? 0.0f : (fk > (float)BINS ? (float)BINS : fk);
-        const int k = (int)fk;
-        const float g0 = gains[k][level], g1 = gains[k < BINS ? k + 1 : k][level];
-        const float gain = g0 + (fk - (float)k) * (g1 - g0);
-        const float lum = WR * r + WG * g + WB * b;
-        const float lum2 = lum * lum, lum4 = lum2 * lum2;
-        const float rb = xb[3 * p] * s256, gb = xb[3 * p + 1] * s256, bb = xb[3 * p + 2] * s256;
-        const float lumb = WR * rb + WG * gb + WB * bb;
-        const float d = lum - lumb, d2 = d * d;
-        const float lum_smooth = noise4 > 0.0f ? lum - strength * noise4 / (noise4 + d2 * d2) * d : lum;
-        const float w = strength * smooth2 / (lum2 + smooth2);
-        const float c = 1.0f - strength * (1.0f - lum4 / (lum4 + floor4));
-        const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
-        const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
-        const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
-        float o0 = gain * (lum_smooth + cr) + 0.5f, o1 = gain * (lum_smooth + cg) + 0.5f, o2 = gain * (lum_smooth + cb) + 0.5f;
-        o0 = o0 < 0.0f ? 0.0f : (o0 > 255.0f ? 255.0f : o0);
-        o1 = o1 < 0.0f ? 0.0f : (o1 > 255.0f ? 255.0f : o1);
-        o2 = o2 < 0.0f ? 0.0f : (o2 > 255.0f ? 255.0f : o2);
-        out[3 * p] = (uint8_t)o0;
-        out[3 * p + 1] = (uint8_t)o1;
-        out[3 * p + 2] = (uint8_t)o2;
+                float strength, float floor4, float smooth2, float noise4, float box) {
+    float gain_of[CHUNK];
+    for (Py_ssize_t start = 0; start < n; start += CHUNK) {
+        const Py_ssize_t count = n - start < CHUNK ? n - start : CHUNK;
+        const uint8_t *xs = x + 3 * start;
+        const float *as = alpha + start;
+        for (Py_ssize_t q = 0; q < count; q++) {
+            const int r = xs[3 * q], g = xs[3 * q + 1], b = xs[3 * q + 2];
+            const int rg = r > g ? r : g;
+            const int level = rg > b ? rg : b;
+            float fk = (as[q] + 1.0f) * (BINS / 2.0f);
+            fk = fk < 0.0f ? 0.0f : (fk > (float)BINS ? (float)BINS : fk);
+            const int k = (int)fk;
+            const float g0 = gains[k][level], g1 = gains[k + 1][level];
+            gain_of[q] = g0 + (fk - (float)k) * (g1 - g0);
+        }
+        const uint16_t *xbs = xb + 3 * start;
+        uint8_t *os = out + 3 * start;
+        for (Py_ssize_t q = 0; q < count; q++) {
+            const float gain = gain_of[q];
+            const float r = xs[3 * q], g = xs[3 * q + 1], b = xs[3 * q + 2];
+            const float lum = WR * r + WG * g + WB * b;
+            const float lum2 = lum * lum, lum4 = lum2 * lum2;
+            const float rb = xbs[3 * q] * box, gb = xbs[3 * q + 1] * box, bb = xbs[3 * q + 2] * box;
+            const float lumb = WR * rb + WG * gb + WB * bb;
+            const float d = lum - lumb, d2 = d * d;
+            /* (noise4 0: no smoothing; the tiny term keeps 0 / 0 away without a branch) */
+            const float lum_smooth = lum - strength * noise4 / (noise4 + d2 * d2 + 1e-30f) * d;
+            const float w = strength * smooth2 / (lum2 + smooth2);
+            const float c = 1.0f - strength * (1.0f - lum4 / (lum4 + floor4));
+            const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
+            const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
+            const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
+            float o0 = gain * (lum_smooth + cr) + 0.5f, o1 = gain * (lum_smooth + cg) + 0.5f;
+            float o2 = gain * (lum_smooth + cb) + 0.5f;
+            o0 = o0 < 0.0f ? 0.0f : (o0 > 255.0f ? 255.0f : o0);
+            o1 = o1 < 0.0f ? 0.0f : (o1 > 255.0f ? 255.0f : o1);
+            o2 = o2 < 0.0f ? 0.0f : (o2 > 255.0f ? 255.0f : o2);
+            os[3 * q] = (uint8_t)(int)o0;
+            os[3 * q + 1] = (uint8_t)(int)o1;
+            os[3 * q + 2] = (uint8_t)(int)o2;
+        }
     }
 }
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, alpha, out;
-    float strength, floor4, smooth2, noise4;
+    float strength, floor4, smooth2, noise4, box;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffif", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
-                          &noise4))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffiff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
+                          &noise4, &box))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
@@ -86,7 +109,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         if (gains_iterations != iterations) build_gains(iterations);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
-            strength, floor4, smooth2, noise4);
+            strength, floor4, smooth2, noise4, box);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -1,0 +1,13 @@
+/* The per-pixel loops of models/runtime/*.c, compiled twice on x86-64 Linux with GCC: for the
+ * baseline (SSE2) and for x86-64-v3 (AVX2, FMA: every x86 server and desktop since 2013-2015), the
+ * loader picking the one the CPU runs (GCC's target_clones, an ifunc). With SSE2 alone the
+ * compiler's vector code converts floats to 8- and 16-bit integers element by element: the
+ * temporal denoiser's blend took 8.5 ms a 720p frame on one core against 1.8 ms with AVX2. */
+#ifndef STREAMER_SIMD_H
+#define STREAMER_SIMD_H
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+#endif
