@@ -13,7 +13,12 @@ Side by side in one run:
   temporal denoiser (:mod:`models.runtime.temporal_denoise`) and the deblocking filter;
 - ``burst``: the shipped burst model through the ONNX Runtime backend, fed by the pipeline's
   BurstBuffer (so the first frames have a short burst, as in a real run); ``burst T=1``: the same
-  network given only the newest frame (on the pan: a fused burst that ghosted would score below it).
+  network given only the newest frame (on the pan: a fused burst that ghosted would score below it);
+- ``zero-dce++ noise-free``: the curve model on the same shot made without noise (no shot, read or
+  fixed-pattern noise; H.264 at CRF 0, lossless but for the 4:2:0 chroma): what its tone alone
+  scores, the ceiling of any denoising after it. The gain anchors invert this camera's exposure
+  drop exactly (a gain in linear light told the truth's brightness), while a curve model brightens
+  each region by its own curve.
 
 Per model and shot: PSNR and SSIM (skimage, RGB uint8, mean over frames), the same after scaling
 each output frame to the truth's mean (GT-mean), the exposure (output mean / truth mean), the
@@ -161,6 +166,9 @@ def main() -> None:
             outputs["gain+nlmeans"] = (ffmpeg_filter(gained, NLMEANS), (time.perf_counter() - t0) * 1000 / len(dark))
             for name, (make, burst) in models.items():
                 outputs[name] = run_model(make(), dark, burst)
+            noise_free = replace(shot, photons=1e9, read_sigma=0.0, column_sigma=0.0, crf=0, bitrate=0)
+            outputs["zero-dce++ noise-free"] = run_model(models["zero-dce++"][0](), make_shot(
+                read_rgb(split.high[idx]), noise_free, args.frames)[0], 1)
             for name, (out, ms) in outputs.items():
                 m = measure(out, truth, static) | ({"ms_per_frame": ms} if ms is not None else {})
                 per_method.setdefault(name, []).append(m)
