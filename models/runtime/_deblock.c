@@ -25,9 +25,9 @@
  * (8 * out + step * SHARE[k] + 4) >> 3, the float32 formula's value exactly). */
 static const int SHARE[6] = {1, 2, 3, -3, -2, -1};
 
-static inline int guide(const uint8_t *p) { return (int)p[0] + p[1] + p[2]; }
+VECTOR_INLINE int guide(const uint8_t *p) { return (int)p[0] + p[1] + p[2]; }
 
-static inline uint8_t ramp(int o, int step, int share) {
+VECTOR_INLINE uint8_t ramp(int o, int step, int share) {
     /* (in 16 bits: |8 * o + step * share + 4| < 2^15, so the compiler's vectors hold 16 bytes' worth) */
     int16_t t = (int16_t)(8 * o + step * share + 4);
     t = t < 0 ? 0 : (int16_t)(t >> 3);
@@ -59,7 +59,7 @@ static inline void edge(const uint8_t *in, uint8_t *out, Py_ssize_t stride, int 
 #define CHUNK 512
 
 /* The ramp over n bytes of the six rows around a boundary, where codec (one flag a byte) says so. */
-static inline void ramp_rows(const uint8_t *restrict codec, uint8_t *restrict o0, uint8_t *restrict o1,
+VECTOR_INLINE void ramp_rows(const uint8_t *restrict codec, uint8_t *restrict o0, uint8_t *restrict o1,
                              uint8_t *restrict o2, uint8_t *restrict o3, uint8_t *restrict o4, uint8_t *restrict o5,
                              Py_ssize_t n) {
     for (Py_ssize_t j = 0; j < n; j++) {
@@ -77,7 +77,7 @@ static inline void ramp_rows(const uint8_t *restrict codec, uint8_t *restrict o0
  * (branch-free; AVX2 where the CPU has it, _simd.h): which pixels are a codec step, then the ramp over
  * every byte of the six rows (16-bit arithmetic). As one loop with the test inside it was not vectorized:
  * 2.1 ms a 720p night frame on one core, now 1.0 ms. */
-static void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, int alpha3, int beta3, Py_ssize_t x0,
+VECTOR_INLINE void rows(const uint8_t *in, uint8_t *out, Py_ssize_t q0, Py_ssize_t w, int alpha3, int beta3, Py_ssize_t x0,
                  Py_ssize_t x1) {
     const Py_ssize_t row = 3 * w;
     const uint8_t *restrict i0 = in + (q0 - 3) * row, *restrict i1 = i0 + row, *restrict i2 = i1 + row;

@@ -1,18 +1,23 @@
 /* The temporal denoiser of models/runtime/temporal_denoise.py, one loop per frame: a recursive
- * average of the enhanced frames where the input did not change, the newest frame where it did.
+ * average of the enhanced frames where the input did not change, the newest frame where it did,
+ * with the average following the camera's motion (a whole-pixel shift of the frame).
  *
- * run(luma, last_luma, out, average, dst, begin, end, threshold, strength)
- *   luma       float32 (N):     the input frame's luma, 3x3 box-averaged (input levels)
- *   last_luma  float32 (N):     the same of the previous input frame
- *   out        uint8   (N * 3): the enhanced frame, RGB
- *   average    uint16  (N * 3): the running average of the enhanced frames, 256 x (read, then updated)
- *   dst        uint8   (N * 3): the result (written; may alias out)
- *   begin, end: the pixels [begin, end) this call does (bands on every core)
+ * run(luma, last_luma, out, average, new_average, dst, width, row_begin, row_end, dx, dy, threshold, strength)
+ *   luma        float32 (N):     the input frame's luma, 3x3 box-averaged (input levels)
+ *   last_luma   float32 (N):     the same of the previous input frame
+ *   out         uint8   (N * 3): the enhanced frame, RGB
+ *   average     uint16  (N * 3): the running average of the enhanced frames up to the last one, 256 x (read)
+ *   new_average uint16  (N * 3): the running average with this frame (written; may not alias average)
+ *   dst         uint8   (N * 3): the result (written; may alias out)
+ *   width: pixels a row (N = width * height); row_begin, row_end: the rows this call does (bands on
+ *   every core); dx, dy: the camera's motion since the last frame: what was at (x - dx, y - dy) is
+ *   now at (x, y) (0, 0 for a fixed camera);
  *   threshold: the input luma change (levels) at and above which a pixel takes the newest frame alone;
  *   strength:  the weight of the average where the input did not change at all (0..1)
  *
- * Per pixel: w = strength * max(0, 1 - |luma - last_luma| / threshold), each channel
- * f = out + w * (average - out), stored as the new average and rounded into dst.
+ * Per pixel, with s = (x - dx, y - dy): w = strength * max(0, 1 - |luma - last_luma[s]| / threshold)
+ * (w = 0 where s lies outside the frame), each channel f = out + w * (average[s] - out), stored as the
+ * new average and rounded into dst.
  * Plain C on the buffer protocol, float32, the GIL released while it runs.
  */
 #define PY_SSIZE_T_CLEAN
@@ -26,16 +31,17 @@
 
 /* Two plain loops a chunk, which the compiler vectorizes: the weight of each pixel (written three
  * times, once a channel), then the blend over the chunk's channel values as one flat run (an
- * interleaved loop over pixels and channels was not vectorized: 13 ms a 720p frame on one core). */
-VECTOR_CLONES
-static void run(const float *luma, const float *last_luma, const uint8_t *out, uint16_t *average, uint8_t *dst,
-                Py_ssize_t begin, Py_ssize_t end, float threshold, float strength) {
-    const float inv = 1.0f / threshold, s256 = 1.0f / 256.0f;
+ * interleaved loop over pixels and channels was not vectorized: 13 ms a 720p frame on one core).
+ * count pixels; l, o, na, t point at the first of them, ll and a at its source in the last frame. */
+VECTOR_INLINE void span(const float *restrict l, const float *restrict ll, const uint8_t *restrict o,
+                        const uint16_t *restrict a, uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t count,
+                        float inv, float strength) {
+    const float s256 = 1.0f / 256.0f;
     float w3[3 * CHUNK];
-    for (Py_ssize_t start = begin; start < end; start += CHUNK) {
-        const Py_ssize_t count = end - start < CHUNK ? end - start : CHUNK;
-        for (Py_ssize_t q = 0; q < count; q++) {
-            float d = luma[start + q] - last_luma[start + q];
+    for (Py_ssize_t start = 0; start < count; start += CHUNK) {
+        const Py_ssize_t n = count - start < CHUNK ? count - start : CHUNK;
+        for (Py_ssize_t q = 0; q < n; q++) {
+            float d = l[start + q] - ll[start + q];
             d = d < 0.0f ? -d : d;
             float w = 1.0f - d * inv;
             w = w > 0.0f ? strength * w : 0.0f;
@@ -43,40 +49,72 @@ static void run(const float *luma, const float *last_luma, const uint8_t *out, u
             w3[3 * q + 1] = w;
             w3[3 * q + 2] = w;
         }
-        const uint8_t *o = out + 3 * start;
-        uint16_t *a = average + 3 * start;
-        uint8_t *t = dst + 3 * start;
-        for (Py_ssize_t i = 0; i < 3 * count; i++) {
-            const float v = o[i];
-            float f = v + w3[i] * (a[i] * s256 - v);
+        const Py_ssize_t at = 3 * start;
+        for (Py_ssize_t i = 0; i < 3 * n; i++) {
+            const float v = o[at + i];
+            float f = v + w3[i] * (a[at + i] * s256 - v);
             f = f < 0.0f ? 0.0f : (f > 255.0f ? 255.0f : f);
-            a[i] = (uint16_t)(int)(f * 256.0f + 0.5f);
-            t[i] = (uint8_t)(int)(f + 0.5f);
+            na[at + i] = (uint16_t)(int)(f * 256.0f + 0.5f);
+            t[at + i] = (uint8_t)(int)(f + 0.5f);
         }
     }
 }
 
+/* Pixels with no source in the last frame: the newest frame alone, and the average starts there. */
+VECTOR_INLINE void fresh(const uint8_t *restrict o, uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < 3 * count; i++) {
+        na[i] = (uint16_t)(o[i] << 8);
+        t[i] = o[i];
+    }
+}
+
+VECTOR_CLONES
+static void run(const float *luma, const float *last_luma, const uint8_t *out, const uint16_t *average,
+                uint16_t *new_average, uint8_t *dst, Py_ssize_t width, Py_ssize_t height, Py_ssize_t row_begin,
+                Py_ssize_t row_end, Py_ssize_t dx, Py_ssize_t dy, float threshold, float strength) {
+    const float inv = 1.0f / threshold;
+    /* the columns whose source column x - dx lies in the frame */
+    const Py_ssize_t x_lo = dx > 0 ? (dx < width ? dx : width) : 0;
+    const Py_ssize_t x_hi = dx < 0 ? (width + dx > 0 ? width + dx : 0) : width;
+    for (Py_ssize_t y = row_begin; y < row_end; y++) {
+        const Py_ssize_t p = y * width, sy = y - dy;
+        if (sy < 0 || sy >= height || x_hi <= x_lo) {
+            fresh(out + 3 * p, new_average + 3 * p, dst + 3 * p, width);
+            continue;
+        }
+        const Py_ssize_t s = sy * width + x_lo - dx; /* the source of pixel (x_lo, y) */
+        fresh(out + 3 * p, new_average + 3 * p, dst + 3 * p, x_lo);
+        span(luma + p + x_lo, last_luma + s, out + 3 * (p + x_lo), average + 3 * s, new_average + 3 * (p + x_lo),
+             dst + 3 * (p + x_lo), x_hi - x_lo, inv, strength);
+        fresh(out + 3 * (p + x_hi), new_average + 3 * (p + x_hi), dst + 3 * (p + x_hi), width - x_hi);
+    }
+}
+
 static PyObject *py_run(PyObject *self, PyObject *args) {
-    Py_buffer luma, last_luma, out, average, dst;
-    Py_ssize_t begin, end;
+    Py_buffer luma, last_luma, out, average, new_average, dst;
+    Py_ssize_t width, row_begin, row_end, dx, dy;
     float threshold, strength;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*nnff", &luma, &last_luma, &out, &average, &dst, &begin, &end, &threshold,
-                          &strength))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*nnnnnff", &luma, &last_luma, &out, &average, &new_average, &dst, &width,
+                          &row_begin, &row_end, &dx, &dy, &threshold, &strength))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = luma.len / (Py_ssize_t)sizeof(float);
+    const Py_ssize_t height = width > 0 ? n / width : 0;
     if (!(threshold > 0.0f) || !(strength >= 0.0f && strength < 1.0f)) {
         PyErr_SetString(PyExc_ValueError, "run: needs threshold > 0 and 0 <= strength < 1");
-    } else if (last_luma.len != luma.len || out.len != 3 * n || dst.len != 3 * n
-               || average.len != 3 * n * (Py_ssize_t)sizeof(uint16_t)) {
-        PyErr_SetString(PyExc_ValueError, "run: luma and last_luma must hold one float32 a pixel, out and dst three "
-                                          "uint8, average three uint16");
-    } else if (begin < 0 || end > n || begin > end) {
-        PyErr_SetString(PyExc_ValueError, "run: the band [begin, end) must lie within the frame");
+    } else if (width <= 0 || height * width != n || last_luma.len != luma.len || out.len != 3 * n || dst.len != 3 * n
+               || average.len != 3 * n * (Py_ssize_t)sizeof(uint16_t) || new_average.len != average.len) {
+        PyErr_SetString(PyExc_ValueError, "run: luma and last_luma must hold one float32 a pixel of width x height, "
+                                          "out and dst three uint8, average and new_average three uint16");
+    } else if (average.buf == new_average.buf) {
+        PyErr_SetString(PyExc_ValueError, "run: new_average must be another buffer than average");
+    } else if (row_begin < 0 || row_end > height || row_begin > row_end) {
+        PyErr_SetString(PyExc_ValueError, "run: the rows [row_begin, row_end) must lie within the frame");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run((const float *)luma.buf, (const float *)last_luma.buf, (const uint8_t *)out.buf, (uint16_t *)average.buf,
-            (uint8_t *)dst.buf, begin, end, threshold, strength);
+        run((const float *)luma.buf, (const float *)last_luma.buf, (const uint8_t *)out.buf,
+            (const uint16_t *)average.buf, (uint16_t *)new_average.buf, (uint8_t *)dst.buf, width, height, row_begin,
+            row_end, dx, dy, threshold, strength);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);
@@ -85,6 +123,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     PyBuffer_Release(&last_luma);
     PyBuffer_Release(&out);
     PyBuffer_Release(&average);
+    PyBuffer_Release(&new_average);
     PyBuffer_Release(&dst);
     return result;
 }

@@ -8,8 +8,11 @@ frames is the better picture. Per pixel, the input frame's luma (3x3 box average
 the previous input frame's: where it did not change, the output is ``strength`` of the running
 average of the enhanced frames and the rest the newest enhanced frame; the weight of the average
 falls linearly to 0 as the change grows to the frame's threshold, so anything that moves (a
-headlight, a walker, a panning camera's edges) is the newest frame alone. A scene cut changes every
-pixel and starts the average again. The decision is made in input levels, where the camera's noise
+headlight, a walker) is the newest frame alone. When the camera itself moves (a pan, a hand-held
+phone), the last frame and the average are first shifted by the camera's motion, to the whole pixel
+(:mod:`models.runtime.camera_motion`), so the still scene is averaged along it; what the shift does
+not line up (sub-pixel remainders on sharp edges, parallax, zoom) fails the same test and is the
+newest frame. A scene cut changes every pixel and starts the average again. The decision is made in input levels, where the camera's noise
 is a few levels whatever the model's gain, and the average is of the output.
 
 The threshold follows the input's own noise: ``noise_scale`` times the median change of the averaged
@@ -35,6 +38,7 @@ import cv2
 import numpy as np
 
 from models.errors import ConfigError
+from models.runtime.camera_motion import CameraMotion, overlap
 from models.runtime.parallel import run_bands
 from models.runtime.tone import exposure_strength
 
@@ -55,12 +59,17 @@ class TemporalDenoiseConfig:
     ``benchmarks/eval_ghost.py`` what it changes along the lights' trail (4.1-5.1 levels at 4-16 px a
     frame) is less than what it changes elsewhere (its denoising, 8.5): no copy of the lights is left
     behind.
+
+    ``follow_camera``: line the average up with the camera's motion (a whole-pixel shift of the frame,
+    :mod:`models.runtime.camera_motion`) before comparing and averaging, so that a panning or hand-held
+    camera's still scene is averaged too; without it only a fixed camera's is. MEASURED_FOLLOW
     """
 
     threshold: float = 4.0
     strength: float = 0.85
     noise_scale: float = 6.0
     least: float = 1.0
+    follow_camera: bool = True
 
     def __post_init__(self) -> None:
         if not (0.0 < self.least <= self.threshold <= 255.0 and 0.0 <= self.strength < 1.0 and self.noise_scale >= 0.0):
@@ -72,26 +81,31 @@ class TemporalDenoiser:
     """``__call__(out, inp) -> frame``: the enhanced frame ``out`` denoised over time, steered by its
     input frame ``inp`` (both (H, W, 3) uint8 RGB, one size). Keeps the state of one video: call it
     once per frame, in order; a new frame size starts afresh. The C loop of ``_denoise.c`` (built
-    with the package), in bands on every core."""
+    with the package), in bands of rows on every core."""
 
     def __init__(self, config: TemporalDenoiseConfig = TemporalDenoiseConfig()) -> None:
         from models.runtime import _denoise
 
         self.config = config
         self._run = _denoise.run
+        self._motion = CameraMotion() if config.follow_camera else None
         self._last_luma: np.ndarray | None = None
         self._average = np.empty(0, np.uint16)
+        self._spare = np.empty(0, np.uint16)
+        self.shift = (0, 0)
 
     @staticmethod
     def _luma(inp: np.ndarray) -> np.ndarray:
         grey = cv2.cvtColor(np.ascontiguousarray(inp), cv2.COLOR_RGB2GRAY)
         return cv2.boxFilter(grey, cv2.CV_32F, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
-    def threshold(self, luma: np.ndarray, last: np.ndarray) -> float:
+    def threshold(self, luma: np.ndarray, last: np.ndarray, dx: int = 0, dy: int = 0) -> float:
         """This frame's motion threshold (input levels): ``noise_scale`` times the median change of the
-        averaged luma since the last frame (on every 4th row and column), within ``[least, threshold]``."""
+        averaged luma since the last frame, lined up by the camera's shift (on every 4th row and column),
+        within ``[least, threshold]``."""
         cfg = self.config
-        change = float(np.median(np.abs(luma[::4, ::4] - last[::4, ::4])))
+        here, there = overlap(luma, last, dx, dy, max(abs(dx), abs(dy)))
+        change = float(np.median(np.abs(here - there))) if here.size else cfg.threshold
         return float(np.clip(cfg.noise_scale * change, cfg.least, cfg.threshold))
 
     def __call__(self, out: np.ndarray, inp: np.ndarray) -> np.ndarray:
@@ -100,19 +114,23 @@ class TemporalDenoiser:
                               f"not {inp.shape} and {out.shape}")
         out = np.ascontiguousarray(out, np.uint8)
         luma = self._luma(inp)
+        dx, dy = self.shift = self._motion.shift(luma) if self._motion is not None else (0, 0)
         if self._last_luma is None or self._last_luma.shape != luma.shape:
             self._last_luma = luma
             self._average = np.left_shift(out, 8, dtype=np.uint16)
+            self._spare = np.empty_like(self._average)
+            self.shift = (0, 0)
             return out.copy()
         strength = self.config.strength * exposure_strength(inp)
-        threshold = self.threshold(luma, self._last_luma)
+        threshold = self.threshold(luma, self._last_luma, dx, dy)
         dst = np.empty_like(out)
         height, width = luma.shape
-        flat = [a.reshape(-1) for a in (luma, self._last_luma, out, self._average, dst)]
+        flat = [a.reshape(-1) for a in (luma, self._last_luma, out, self._average, self._spare, dst)]
 
-        def pixels(begin: int, end: int) -> None:
-            self._run(*flat, begin, end, threshold, strength)
+        def rows(begin: int, end: int) -> None:
+            self._run(*flat, width, begin, end, dx, dy, threshold, strength)
 
-        run_bands(pixels, height * width)
+        run_bands(rows, height, width)
         self._last_luma = luma
+        self._average, self._spare = self._spare, self._average
         return dst

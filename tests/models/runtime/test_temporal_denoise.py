@@ -10,20 +10,34 @@ from models.errors import ConfigError
 from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
 
 
-def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoiseConfig) -> list[np.ndarray]:
-    """The rule in numpy, as the docstring says it (the C loop's reference)."""
+def _shifted(a: np.ndarray, dx: int, dy: int, fill: float) -> np.ndarray:
+    """``a`` moved by (dx, dy): what was at (x - dx, y - dy) lands at (x, y); ``fill`` where nothing does."""
+    out = np.full(a.shape, fill, np.float32)
+    h, w = a.shape[:2]
+    out[max(0, dy) : min(h, h + dy), max(0, dx) : min(w, w + dx)] = \
+        a[max(0, -dy) : min(h, h - dy), max(0, -dx) : min(w, w - dx)]
+    return out
+
+
+def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoiseConfig,
+               shifts: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The rule in numpy, as the docstring says it (the C loop's reference), with the camera's shift
+    of each frame given (``shifts``, from the denoiser: the motion estimate is tested on its own)."""
     result, last, average = [], None, None
-    for out, inp in zip(outs, ins, strict=True):
+    for out, inp, (dx, dy) in zip(outs, ins, shifts, strict=True):
         grey = cv2.cvtColor(inp, cv2.COLOR_RGB2GRAY)
         luma = cv2.boxFilter(grey, cv2.CV_32F, (3, 3), borderType=cv2.BORDER_REPLICATE)
         o = out.astype(np.float32)
         if last is None:
             f, average = o, o
         else:
-            change = np.abs(luma - last)
-            threshold = np.clip(cfg.noise_scale * np.median(change[::4, ::4]), cfg.least, cfg.threshold)
-            w = cfg.strength * np.clip(1.0 - change / threshold, 0.0, 1.0)
-            f = np.clip(o + w[..., None] * (average - o), 0.0, 255.0)
+            m = max(abs(dx), abs(dy))
+            h, w = luma.shape
+            aligned = luma[m : h - m : 4, m : w - m : 4] - last[m - dy : h - m - dy : 4, m - dx : w - m - dx : 4]
+            threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
+            change = np.abs(luma - _shifted(last, dx, dy, np.inf))
+            w8 = cfg.strength * np.clip(1.0 - change / threshold, 0.0, 1.0)
+            f = np.clip(o + w8[..., None] * (_shifted(average, dx, dy, 0.0) - o), 0.0, 255.0)
             average = np.floor(f * 256.0 + 0.5) / 256.0
         last = luma
         result.append(np.floor(f + 0.5).astype(np.uint8))
@@ -41,15 +55,54 @@ def _gained(frames: list[np.ndarray], gain: float = 6.0) -> list[np.ndarray]:
     return [np.clip(f.astype(np.float32) * gain + 0.5, 0, 255).astype(np.uint8) for f in frames]
 
 
-def test_the_c_loop_is_the_rule() -> None:
+def _panned(frames: int, step: tuple[int, int], seed: int = 0, size: tuple[int, int] = (90, 160),
+            clean: bool = False) -> list[np.ndarray]:
+    """A still, textured, dark scene seen by a camera that moves by ``step`` (dx, dy) pixels a frame,
+    noisy (``clean``: the same views without the noise)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    pad = 4 + frames * max(abs(step[0]), abs(step[1]))
+    texture = cv2.GaussianBlur(rng.uniform(0.0, 60.0, (h + 2 * pad, w + 2 * pad)).astype(np.float32), (0, 0), 1.5)
+    scene = np.repeat(texture[..., None], 3, axis=2)
+    out = []
+    for k in range(frames):
+        x0, y0 = pad - k * step[0], pad - k * step[1]  # the scene moves by +step in the picture
+        view = scene[y0 : y0 + h, x0 : x0 + w]
+        noise = 0.0 if clean else rng.normal(0.0, 1.5, view.shape)
+        out.append(np.clip(view + noise + 0.5, 0, 255).astype(np.uint8))
+    return out
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_the_c_loop_is_the_rule(follow: bool) -> None:
     ins = _still_scene(8)
     ins[5] = np.roll(ins[5], 7, axis=1)  # something moves in one frame
+    ins += _panned(6, (3, -2), size=ins[0].shape[:2])  # a cut, then a panning camera
     outs = _gained(ins)
-    cfg = TemporalDenoiseConfig()
+    cfg = TemporalDenoiseConfig(follow_camera=follow)
     denoiser = TemporalDenoiser(cfg)
-    got = [denoiser(o, i) for o, i in zip(outs, ins, strict=True)]
-    for a, b in zip(got, _reference(outs, ins, cfg), strict=True):
+    got, shifts = [], []
+    for o, i in zip(outs, ins, strict=True):
+        got.append(denoiser(o, i))
+        shifts.append(denoiser.shift)
+    assert (shifts[-1] == (3, -2)) == follow
+    for a, b in zip(got, _reference(outs, ins, cfg, shifts), strict=True):
         assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_a_panning_cameras_still_scene_is_averaged_too() -> None:
+    ins, truth = _panned(24, (2, 1)), _gained(_panned(24, (2, 1), clean=True))
+    outs = _gained(ins)
+
+    def error(frames: list[np.ndarray]) -> float:  # RMS against the noiseless frames, after the start
+        return float(np.sqrt(np.mean([(f.astype(np.float32) - t) ** 2 for f, t in zip(frames[8:], truth[8:], strict=True)])))
+
+    got = {}
+    for follow in (False, True):
+        denoiser = TemporalDenoiser(TemporalDenoiseConfig(follow_camera=follow))
+        got[follow] = error([denoiser(o, i) for o, i in zip(outs, ins, strict=True)])
+    assert got[True] < 0.7 * error(outs)  # lined up, the still scene's noise is averaged away
+    assert got[True] < 0.8 * got[False]  # not lined up, moving texture is mostly left as it is (or smeared)
 
 
 def test_still_noise_is_averaged_away_and_the_scene_kept() -> None:

@@ -1,0 +1,63 @@
+"""The camera's motion between frames: a pan found to the pixel, a fixed camera kept fixed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from models.runtime.camera_motion import CameraMotion, mean_change
+
+
+def _texture(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.uniform(0.0, 60.0, (h, w)).astype(np.float32), (0, 0), 1.5)
+
+
+def _views(scene: np.ndarray, steps: list[tuple[int, int]], size: tuple[int, int], seed: int = 1) -> list[np.ndarray]:
+    """Noisy (h, w) windows of ``scene``, the scene moving by each step in turn (what was at x - dx is at x)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    y0 = x0 = 60
+    out = []
+    for dx, dy in [(0, 0), *steps]:
+        x0, y0 = x0 - dx, y0 - dy
+        out.append(scene[y0 : y0 + h, x0 : x0 + w] + rng.normal(0.0, 1.5, (h, w)).astype(np.float32))
+    return out
+
+
+@pytest.mark.parametrize("size", [(90, 160), (360, 640)])
+def test_a_pan_is_found_to_the_pixel(size: tuple[int, int]) -> None:
+    steps = [(3, -2), (3, -2), (-5, 0), (0, 4), (1, 1), (12, -7)]
+    motion = CameraMotion()
+    frames = _views(_texture(size[0] + 120, size[1] + 120), steps, size)
+    assert motion.shift(frames[0]) == (0, 0)  # the first frame: nothing to compare with
+    assert [motion.shift(f) for f in frames[1:]] == steps
+
+
+def test_a_fixed_camera_stays_fixed_when_something_crosses_it() -> None:
+    scene = _texture(360, 640)
+    motion = CameraMotion()
+    rng = np.random.default_rng(2)
+    shifts = []
+    for k in range(8):
+        frame = scene + rng.normal(0.0, 1.5, scene.shape).astype(np.float32)
+        frame[100:300, 40 + 20 * k : 340 + 20 * k] = _texture(200, 300, seed=3)  # a large object moving by 20 px
+        shifts.append(motion.shift(frame))
+    assert shifts == [(0, 0)] * 8
+
+
+def test_a_new_size_and_a_shift_beyond_the_limit_start_afresh() -> None:
+    scene = _texture(300, 400)
+    motion = CameraMotion(most=0.1)
+    frames = _views(scene, [(30, 0)], (160, 240))  # 30 px of 240: beyond a tenth
+    motion.shift(frames[0])
+    assert motion.shift(frames[1]) == (0, 0)
+    assert motion.shift(frames[1][:100, :200].copy()) == (0, 0)
+
+
+def test_mean_change_lines_the_frames_up() -> None:
+    scene = _texture(200, 300)
+    last, here = scene[50:150, 50:250], scene[48:148, 45:245]  # the scene moved by (5, 2)
+    assert mean_change(here, last, 5, 2, margin=5) == 0.0
+    assert mean_change(here, last, 0, 0, margin=5) > 1.0
