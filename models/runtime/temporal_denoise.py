@@ -12,8 +12,9 @@ headlight, a walker) is the newest frame alone. When the camera itself moves (a 
 phone), the last frame and the average are first shifted by the camera's motion, to the whole pixel
 (:mod:`models.runtime.camera_motion`), so the still scene is averaged along it; what the shift does
 not line up (sub-pixel remainders on sharp edges, parallax, zoom) fails the same test and is the
-newest frame. A scene cut changes every pixel and starts the average again. The decision is made in input levels, where the camera's noise
-is a few levels whatever the model's gain, and the average is of the output.
+newest frame. A scene cut changes every pixel and starts the average again. The decision is made in
+input levels, where the camera's noise is a few levels whatever the model's gain, and the average is
+of the output.
 
 The threshold follows the input's own noise: ``noise_scale`` times the median change of the averaged
 luma since the last frame, between ``least`` (1 level) and ``threshold`` (4). A fixed 4 levels

@@ -61,3 +61,17 @@ def test_mean_change_lines_the_frames_up() -> None:
     last, here = scene[50:150, 50:250], scene[48:148, 45:245]  # the scene moved by (5, 2)
     assert mean_change(here, last, 5, 2, margin=5) == 0.0
     assert mean_change(here, last, 0, 0, margin=5) > 1.0
+
+
+def test_headlights_on_a_dark_flat_street_are_not_followed() -> None:
+    # Lining the bright lights up lowers the mean change (the street is too flat to say otherwise), but
+    # fewer of the street's pixels agree than with no shift, whose fixed-pattern noise lines up.
+    rng = np.random.default_rng(4)
+    fixed = rng.normal(0.0, 1.0, (180, 320)).astype(np.float32)
+    motion = CameraMotion()
+    shifts = []
+    for k in range(8):
+        frame = 8.0 + fixed + rng.normal(0.0, 1.5, fixed.shape).astype(np.float32)
+        frame[80:100, 20 + 8 * k : 44 + 8 * k] = 250.0
+        shifts.append(motion.shift(cv2.boxFilter(frame, -1, (3, 3))))
+    assert shifts == [(0, 0)] * 8
