@@ -63,7 +63,12 @@ class TemporalDenoiseConfig:
 
     ``follow_camera``: line the average up with the camera's motion (a whole-pixel shift of the frame,
     :mod:`models.runtime.camera_motion`) before comparing and averaging, so that a panning or hand-held
-    camera's still scene is averaged too; without it only a fixed camera's is. MEASURED_FOLLOW
+    camera's still scene is averaged too; without it only a fixed camera's is. Measured
+    (``benchmarks/eval_burst.py --frames 24``, the panning shot at 4 px a frame, GT-mean PSNR / SSIM):
+    22.57 / 0.525 without, 22.97 / 0.566 with; the static and infrared shots are unchanged (the
+    motion estimate keeps them at no shift), and so are the lights of ``benchmarks/eval_ghost.py``.
+    On the hand-held phone clip of the night clips (``benchmarks/eval_real.py``) its output's bitrate
+    fell from 0.56x to 0.53x the plain gain's.
     """
 
     threshold: float = 4.0
@@ -105,7 +110,7 @@ class TemporalDenoiser:
         averaged luma since the last frame, lined up by the camera's shift (on every 4th row and column),
         within ``[least, threshold]``."""
         cfg = self.config
-        here, there = overlap(luma, last, dx, dy, max(abs(dx), abs(dy)))
+        here, there = overlap(luma, last, dx, dy, max(abs(dx), abs(dy)), step=4)
         change = float(np.median(np.abs(here - there))) if here.size else cfg.threshold
         return float(np.clip(cfg.noise_scale * change, cfg.least, cfg.threshold))
 
