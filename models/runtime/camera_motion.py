@@ -64,6 +64,8 @@ class CameraMotion:
         if self._window is None or self._window.shape != small.shape:
             self._window = cv2.createHanningWindow(small.shape[::-1], cv2.CV_32F)
         (sx, sy), _ = cv2.phaseCorrelate(last_small, small, self._window)
+        if not (np.isfinite(sx) and np.isfinite(sy)):
+            sx = sy = float(max(width, height))  # no answer (a flat frame): beyond the limit below
         gx, gy = int(round(sx * scale)), int(round(sy * scale))
         if abs(gx) + 1 > self.most * width or abs(gy) + 1 > self.most * height:
             self._shift = (0, 0)

@@ -56,6 +56,14 @@ def test_a_new_size_and_a_shift_beyond_the_limit_start_afresh() -> None:
     assert motion.shift(frames[1][:100, :200].copy()) == (0, 0)
 
 
+@pytest.mark.parametrize("level", [0.0, 17.0, 255.0])
+def test_a_flat_frame_has_no_motion(level: float) -> None:
+    motion = CameraMotion()
+    flat = np.full((360, 640), level, np.float32)
+    assert [motion.shift(flat) for _ in range(3)] == [(0, 0)] * 3
+    assert motion.shift(_texture(360, 640)) == (0, 0)  # from flat to a picture: nothing lines up
+
+
 def test_mean_change_lines_the_frames_up() -> None:
     scene = _texture(200, 300)
     last, here = scene[50:150, 50:250], scene[48:148, 45:245]  # the scene moved by (5, 2)
