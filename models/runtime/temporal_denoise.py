@@ -119,6 +119,12 @@ class TemporalDenoiser:
             raise ConfigError(f"temporal denoising needs input and output frames of one (H, W, 3) size, "
                               f"not {inp.shape} and {out.shape}")
         out = np.ascontiguousarray(out, np.uint8)
+        strength = self.config.strength * exposure_strength(inp)
+        if strength <= 0.0:  # an exposed frame: the model's own, and the average starts again after it
+            self._last_luma, self.shift = None, (0, 0)
+            if self._motion is not None:
+                self._motion = CameraMotion()
+            return out
         luma = self._luma(inp)
         dx, dy = self.shift = self._motion.shift(luma) if self._motion is not None else (0, 0)
         if self._last_luma is None or self._last_luma.shape != luma.shape:
@@ -127,7 +133,6 @@ class TemporalDenoiser:
             self._spare = np.empty_like(self._average)
             self.shift = (0, 0)
             return out.copy()
-        strength = self.config.strength * exposure_strength(inp)
         threshold = self.threshold(luma, self._last_luma, dx, dy)
         dst = np.empty_like(out)
         height, width = luma.shape
