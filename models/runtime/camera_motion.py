@@ -39,28 +39,31 @@ AGREE = 2.0
 
 
 class CameraMotion:
-    """``shift(luma) -> (dx, dy)``: what was at (x - dx, y - dy) in the last frame given is at (x, y)
-    in this one; (0, 0) for the first frame, a new size, or a shift larger than ``most`` of the frame
-    (a scene cut or a whip pan: nothing to line up). ``luma``: (H, W) float32. Keeps the last frame's
-    luma: call it once per frame, in order."""
+    """``shift(luma, last) -> (dx, dy)``: what was at (x - dx, y - dy) in ``last``, the previous frame's
+    luma, is at (x, y) in ``luma`` (both (H, W) float32); (0, 0) without a previous frame (``last``
+    None or of another size) or for a shift larger than ``most`` of the frame (a scene cut or a whip
+    pan: nothing to line up). The caller keeps the frames; this keeps the shrunk copy of the one it
+    was last given (for the next call, when that frame is its ``last``) and the last shift."""
 
     def __init__(self, most: float = 0.25) -> None:
         self.most = most
-        self._last: np.ndarray | None = None
-        self._last_small: np.ndarray | None = None
+        self._shrunk: tuple[np.ndarray, np.ndarray] | None = None  # (a frame, its shrunk copy)
         self._window: np.ndarray | None = None
         self._shift = (0, 0)
 
-    def shift(self, luma: np.ndarray) -> tuple[int, int]:
+    def shift(self, luma: np.ndarray, last: np.ndarray | None) -> tuple[int, int]:
         height, width = luma.shape
         scale = max(1, min(SCALE, min(height, width) // SMALLEST))
-        small = (cv2.resize(luma, (width // scale, height // scale), interpolation=cv2.INTER_AREA) if scale > 1
-                 else luma)
-        last, last_small = self._last, self._last_small
-        self._last, self._last_small = luma, small
+
+        def shrunk(frame: np.ndarray) -> np.ndarray:
+            return cv2.resize(frame, (width // scale, height // scale), interpolation=cv2.INTER_AREA) if scale > 1 else frame
+
+        small, cached = shrunk(luma), self._shrunk
+        self._shrunk = (luma, small)
         if last is None or last.shape != luma.shape or min(small.shape) < 8:
             self._shift = (0, 0)
             return self._shift
+        last_small = cached[1] if cached is not None and cached[0] is last else shrunk(last)
         if self._window is None or self._window.shape != small.shape:
             self._window = cv2.createHanningWindow(small.shape[::-1], cv2.CV_32F)
         (sx, sy), _ = cv2.phaseCorrelate(last_small, small, self._window)
@@ -75,34 +78,20 @@ class CameraMotion:
         candidates = list(dict.fromkeys([(0, 0), self._shift] + [(gx + i, gy + j) for j in (-1, 0, 1) for i in (-1, 0, 1)]))
         margin = max(max(abs(c[0]), abs(c[1])) for c in candidates)
         step = max(1, min(STEP, min(height, width) // SAMPLES))
-        best = min(candidates, key=lambda c: mean_change(luma, last, *c, margin=margin, step=step))
+        changes = {c: change(luma, last, *c, margin, step) for c in candidates}
+        best = min(candidates, key=lambda c: float(changes[c].mean()) if changes[c].size else float("inf"))
         # A shift that only lines up something moving (headlights on a dark street) lowers the mean
-        # change but lines up fewer pixels than no shift does: the camera stayed where it was.
-        if best != (0, 0) and (agreement(luma, last, *best, margin, step)
-                               <= agreement(luma, last, 0, 0, margin, step)):
+        # change but lines up fewer pixels (within AGREE levels) than no shift does: the camera stayed.
+        if best != (0, 0) and (changes[best] < AGREE).mean() <= (changes[(0, 0)] < AGREE).mean():
             best = (0, 0)
         self._shift = best
         return best
 
 
-def overlap(luma: np.ndarray, last: np.ndarray, dx: int, dy: int, margin: int,
-            step: int = STEP) -> tuple[np.ndarray, np.ndarray]:
-    """This frame's luma and the last frame's lined up by (dx, dy), on every ``step``-th row and column
+def change(luma: np.ndarray, last: np.ndarray, dx: int, dy: int, margin: int, step: int = STEP) -> np.ndarray:
+    """The absolute luma change since ``last``, lined up by (dx, dy), on every ``step``-th row and column
     at least ``margin`` pixels inside the frame (``margin`` at least the shift's size)."""
     height, width = luma.shape
     here = luma[margin : height - margin : step, margin : width - margin : step]
     there = last[margin - dy : height - margin - dy : step, margin - dx : width - margin - dx : step]
-    return here, there
-
-
-def agreement(luma: np.ndarray, last: np.ndarray, dx: int, dy: int, margin: int, step: int = STEP) -> float:
-    """The share of pixels whose luma changed by less than ``AGREE`` levels with the last frame lined up
-    by (dx, dy) (see :func:`overlap`)."""
-    here, there = overlap(luma, last, dx, dy, margin, step)
-    return float((np.abs(here - there) < AGREE).mean()) if here.size else 0.0
-
-
-def mean_change(luma: np.ndarray, last: np.ndarray, dx: int, dy: int, margin: int, step: int = STEP) -> float:
-    """The mean absolute luma change with the last frame lined up by (dx, dy) (see :func:`overlap`)."""
-    here, there = overlap(luma, last, dx, dy, margin, step)
-    return float(np.abs(here - there).mean()) if here.size else float("inf")
+    return np.abs(here - there)

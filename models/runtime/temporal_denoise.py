@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from models.errors import ConfigError
-from models.runtime.camera_motion import CameraMotion, overlap
+from models.runtime.camera_motion import CameraMotion, change
 from models.runtime.parallel import run_bands
 from models.runtime.tone import exposure_strength
 
@@ -110,9 +110,9 @@ class TemporalDenoiser:
         averaged luma since the last frame, lined up by the camera's shift (on every 4th row and column),
         within ``[least, threshold]``."""
         cfg = self.config
-        here, there = overlap(luma, last, dx, dy, max(abs(dx), abs(dy)), step=4)
-        change = float(np.median(np.abs(here - there))) if here.size else cfg.threshold
-        return float(np.clip(cfg.noise_scale * change, cfg.least, cfg.threshold))
+        changed = change(luma, last, dx, dy, max(abs(dx), abs(dy)), step=4)
+        median = float(np.median(changed)) if changed.size else cfg.threshold
+        return float(np.clip(cfg.noise_scale * median, cfg.least, cfg.threshold))
 
     def __call__(self, out: np.ndarray, inp: np.ndarray) -> np.ndarray:
         if out.shape != inp.shape or out.ndim != 3 or out.shape[2] != 3:
@@ -122,18 +122,16 @@ class TemporalDenoiser:
         strength = self.config.strength * exposure_strength(inp)
         if strength <= 0.0:  # an exposed frame: the model's own, and the average starts again after it
             self._last_luma, self.shift = None, (0, 0)
-            if self._motion is not None:
-                self._motion = CameraMotion()
             return out
         luma = self._luma(inp)
-        dx, dy = self.shift = self._motion.shift(luma) if self._motion is not None else (0, 0)
-        if self._last_luma is None or self._last_luma.shape != luma.shape:
+        last = self._last_luma if self._last_luma is not None and self._last_luma.shape == luma.shape else None
+        dx, dy = self.shift = self._motion.shift(luma, last) if self._motion is not None else (0, 0)
+        if last is None:
             self._last_luma = luma
             self._average = np.left_shift(out, 8, dtype=np.uint16)
             self._spare = np.empty_like(self._average)
-            self.shift = (0, 0)
             return out.copy()
-        threshold = self.threshold(luma, self._last_luma, dx, dy)
+        threshold = self.threshold(luma, last, dx, dy)
         dst = np.empty_like(out)
         height, width = luma.shape
         flat = [a.reshape(-1) for a in (luma, self._last_luma, out, self._average, self._spare, dst)]
