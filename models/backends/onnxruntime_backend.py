@@ -168,14 +168,17 @@ class CurveLutBackend:
             alphas *= self._strength(rgb)
         return alphas, small[0]
 
-    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray | None = None) -> np.ndarray:
         rgb = np.ascontiguousarray(frames[-1])
         if self.colour_true:
-            return self.lut.apply(rgb, alphas, self._strength(rgb))
+            if thumbnail is None:
+                thumbnail = self._pool(rgb, self.scale)[0]
+            return self.lut.apply(rgb, alphas, self._strength(rgb), thumbnail)
         return self.lut.apply(rgb, alphas[None])
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
-        return self.apply_curve_map(frames, self.curve_map(frames)[0])
+        alphas, thumbnail = self.curve_map(frames)
+        return self.apply_curve_map(frames, alphas, thumbnail)
 
     def run_batch(self, small: np.ndarray) -> np.ndarray:
         """The curve estimator: thumbnails (N, 3, h, w) float32 in [0, 1] -> alphas (N, 3, h, w) in [-1, 1]."""

@@ -97,7 +97,7 @@ class StabilizedBackend(OutputLayer):
         if self._curves is not None:
             alphas, thumbnail = self._curves.curve_map(frames)
             curve, gain = self.smoother(alphas, thumbnail)
-            return self._gain.apply(self._curves.apply_curve_map(frames, curve), exposed(gain, thumbnail))
+            return self._gain.apply(self._curves.apply_curve_map(frames, curve, thumbnail), exposed(gain, thumbnail))
         return super().enhance(frames)
 
 

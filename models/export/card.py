@@ -88,12 +88,24 @@ RULES = {
 }
 
 
+RUNTIME_MIX = ("; when running, half of the output is an exposure gain in linear light matched to the curve's own "
+               "brightness (step 5 of `models/nets/tone.py`: the scene's contrast kept)")
+
+
+def _mix_note(rule: str, cfg: dict) -> str:
+    """For a colour-true stage: whether step 5 (the exposure half) was in its training loop."""
+    if rule != "colour-true":
+        return ""
+    mix = cfg.get("exposure_mix")
+    return " (steps 1-4 only: step 5 came after these weights)" if mix is None else f" (step 5 at {mix:g})"
+
+
 def _recipe(arch: str, ckpt: dict, cfg: dict) -> str:
     """Steps, crops, scales, curve rule, optimizer and losses of one training stage, as card lines."""
     rule = cfg.get("curve_rule") or "per-channel"  # stages trained before the option existed used the papers' rule
     return (f"- Steps: {_steps(ckpt, cfg)}, batch {cfg.get('batch_size')}, random {cfg.get('crop')}x{cfg.get('crop')} "
             f"crops with horizontal flips from images shrunk to a {cfg.get('short_side')} px short side.\n"
-            f"- Curves applied {RULES.get(rule, rule)}.\n"
+            f"- Curves applied {RULES.get(rule, rule)}{_mix_note(rule, cfg)}.\n"
             f"{_scales(ckpt, cfg)}- Optimizer: Adam, learning rate {cfg.get('lr')}, weight decay "
             f"{cfg.get('weight_decay')}, gradient norm clipped at {cfg.get('grad_clip')}; seed {cfg.get('seed')}.\n"
             f"- Losses: {_losses(arch, cfg)}.\n")
@@ -139,7 +151,8 @@ def render_card(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | 
 
 Input: (T, H, W, 3) uint8 {weights.colour_order}, range {weights.input_range[0]}-{weights.input_range[1]}, burst T = \
 {weights.burst} (the newest frame is enhanced). Output: (H, W, 3) uint8 {weights.colour_order}. Curves applied \
-{RULES.get(ckpt.get("curve_rule") or "per-channel", ckpt.get("curve_rule"))}.
+{RULES.get(ckpt.get("curve_rule") or "per-channel", ckpt.get("curve_rule"))}\
+{RUNTIME_MIX if ckpt.get("curve_rule") == "colour-true" else ""}.
 
 ## Training
 {_training(weights, ckpt)}- Command: see `models/weights/README.md`.

@@ -120,7 +120,8 @@ SSIM {dm.get("f_ssim", float("nan")):.3f}, brightness x{dm.get("f_brightness_rat
 
 **Stage 2, the restorer** (`streamer train restorer`, `models/training/restorer.py`): pairs (brighten(F(y)), y), y a
 random crop of the clean images ({_data(list(cfg.get("data", [])))}, {cfg.get("train_images")} well exposed), F(y)
-rounded to 8 bits, brightened by the shipped Zero-DCE++ (as in the stream) and rounded again{hard}{real}{match}.
+rounded to 8 bits, brightened by the shipped Zero-DCE++ (as the stream ran it then: the colour-true rule before its
+step 5, the exposure half) and rounded again{hard}{real}{match}.
 Starting point: `x + 0.5 (box3x3(x) - x)`, a mild smoothing (the output conv's weights on the frame), not the identity.
 Loss: L1 + {cfg.get("feature_weight")} x feature L1 in {feature} + {cfg.get("adv_weight")} x LSGAN (PatchGAN,
 {cfg.get("disc_channels")} channels){ssim_term}. RMSProp, learning rate {cfg.get("lr")} decayed linearly to {cfg.get("lr_end")},

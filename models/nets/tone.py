@@ -32,6 +32,19 @@ magenta. Applied here instead:
    strength of step 2. Added after the curve models were fine-tuned (so not in their training loop);
    measured in :mod:`models.runtime.tone`: LOL 20.752 / 0.6924 -> 20.934 / 0.7088, the night clips'
    static temporal noise 13.8 -> 8.6 levels.
+5. **Half a curve, half an exposure.** A curve trained to bring every region to a set brightness
+   (Zero-DCE's exposure loss) flattens a scene: dark regions are lifted more than bright ones, and
+   a street at night comes out as low-contrast grey. An under-exposed frame is the scene's light
+   scaled down, and the exact undo is one gain in linear light, channel by channel (what a longer
+   exposure of the same camera would record: the hue in linear light is kept). So the output is
+   ``(1 - EXPOSURE_MIX)`` times steps 1-4 plus ``EXPOSURE_MIX`` times ``srgb(min(G * linear(c), 1))``
+   of each channel ``c`` after steps 3-4, where ``G`` (:func:`exposure_gain`) is the curve's own
+   brightening as one factor in linear light (the mean linear light of the frame through the
+   curve over its own, on the frame averaged to the curve map's size). The network still decides
+   how bright; the gain half keeps the scene's contrast, the curve half keeps highlights below
+   white (a lamp the gain clips is still only half-way from the curve's value to white). Added
+   after the curve models were trained (so not in their training loop); measured in
+   :mod:`models.runtime.tone` (``EXPOSURE_MIX``).
 
 Tensors are NCHW float RGB in [0, 1]; ``alphas`` in [-1, 1] as the networks return them (one
 3-channel map shared by every iteration, or ``3 * iterations`` channels, one map per iteration).
@@ -40,6 +53,7 @@ Tensors are NCHW float RGB in [0, 1]; ``alphas`` in [-1, 1] as the networks retu
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -51,12 +65,16 @@ from models.runtime.tone import (
     CHROMA_FLOOR,
     CHROMA_SMOOTH,
     DARK,
+    EXPOSURE_MIX,
     LUMA,
     LUMA_NOISE,
+    SHOULDER,
+    TOE,
 )
 
 # Below this the max channel is treated as black (the gain's denominator).
 _EPS = 1.0 / 255.0
+_TINY = 1e-6  # the exposure gain's (models.runtime.tone)
 
 
 def luma(x: Tensor) -> Tensor:
@@ -71,18 +89,56 @@ def exposure_strength(x: Tensor, dark: float = DARK, bright: float = BRIGHT) -> 
     return ((bright - mean) / (bright - dark)).clamp(0.0, 1.0)
 
 
-def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int) -> Tensor:
-    """The enhanced frame (B, 3, H, W) in [0, 1] from ``x`` and full-resolution ``alphas``
-    ((B, 3, H, W) shared by every iteration, or (B, 3 * iterations, H, W)): steps 1-4 of the module
-    docstring."""
-    strength = exposure_strength(x)
+def srgb_to_linear(x: Tensor) -> Tensor:
+    """sRGB-encoded values in [0, 1] -> linear light (as :func:`models.runtime.srgb.srgb_to_linear`)."""
+    return torch.where(x <= 0.04045, x / 12.92, ((x.clamp_min(0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def exposure_curve(v: Tensor, gain: Tensor) -> Tensor:
+    """Step 5's exposure curve of sRGB values ``v`` in [0, 1] with the exposure ``gain`` (B, 1, 1, 1):
+    the gain in linear light above the sRGB toe (a straight line in sRGB values there), the straight
+    line from black below it, white approached but never reached above the shoulder's start; as
+    :func:`models.runtime.tone.exposure_curve`."""
+    root = gain ** (1.0 / 2.4)
+    toe_slope = (root * (TOE + 0.055) - 0.055) / TOE
+    out = torch.where(v <= TOE, toe_slope * v, root * (v + 0.055) - 0.055).clamp_min(0.0)
+    start = torch.where(gain > 1.0, 1.0 - (1.0 - SHOULDER) * (1.0 - 1.0 / gain.clamp_min(1.0)), torch.ones_like(gain))
+    over = (out - start).clamp_min(0.0)
+    return torch.where(out > start, start + over / (1.0 + over / (1.0 - start).clamp_min(1e-6)), out)
+
+
+def _curve(value: Tensor, alphas: Tensor, iterations: int, strength: Tensor) -> Tensor:
+    """The curve of ``value`` (B, 1, H, W) with the channels' mean of ``alphas`` (shared or one map per
+    iteration), scaled by ``strength``."""
     shared = alphas.shape[1] == 3
-    value = x.amax(1, keepdim=True)
     y = value
     for i in range(iterations):
         a = alphas if shared else alphas[:, 3 * i : 3 * i + 3]
-        a = a.mean(1, keepdim=True) * strength
-        y = y + a * y * (1.0 - y)
+        y = y + a.mean(1, keepdim=True) * strength * y * (1.0 - y)
+    return y
+
+
+def exposure_gain(thumbnail: Tensor, alphas: Tensor, iterations: int, strength: Tensor) -> Tensor:
+    """Step 5's gain (B, 1, 1, 1): the mean linear light of ``thumbnail`` (the frame averaged to the
+    size of ``alphas``) through the curve, one gain per pixel, over its own; as
+    :func:`models.runtime.tone.exposure_gain`."""
+    value = thumbnail.amax(1, keepdim=True)
+    curved = thumbnail * (_curve(value, alphas, iterations, strength) / value.clamp_min(_TINY))
+    lit = srgb_to_linear(curved).mean((1, 2, 3), keepdim=True)
+    return lit / srgb_to_linear(thumbnail).mean((1, 2, 3), keepdim=True).clamp_min(_EPS**2)
+
+
+def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int,
+                      thumbnail: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """The enhanced frame (B, 3, H, W) in [0, 1] from ``x`` and full-resolution ``alphas``
+    ((B, 3, H, W) shared by every iteration, or (B, 3 * iterations, H, W)): steps 1-5 of the module
+    docstring. ``thumbnail``: (the frame averaged to the curve map's size, the map at that size),
+    which set step 5's gain (Zero-DCE++); ``None``: ``x`` and ``alphas`` themselves."""
+    strength = exposure_strength(x)
+    value = x.amax(1, keepdim=True)
+    small_x, small_alphas = thumbnail if thumbnail is not None else (x, alphas)
+    gain = exposure_gain(small_x, small_alphas, iterations, strength)
+    y = _curve(value, alphas, iterations, strength)
     y_in = luma(x)
     y2 = y_in * y_in
     chroma = x - y_in
@@ -97,7 +153,10 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int) -> Tensor:
     # Step 4: small luma steps to the neighbourhood (noise) shrunk.
     d2 = (y_in - y_box) ** 2
     y_in = y_in - strength * (LUMA_NOISE**4 / (LUMA_NOISE**4 + d2 * d2)) * (y_in - y_box)
-    return (y_in + chroma) * (y / value.clamp_min(_EPS))
+    cleaned = (y_in + chroma).clamp(0.0, 1.0)
+    # Step 5: half the curve's gain, half the exposure gain in linear light, channel by channel.
+    return (1.0 - EXPOSURE_MIX) * cleaned * (y / value.clamp_min(_EPS)) + \
+        EXPOSURE_MIX * exposure_curve(cleaned, gain)
 
 
 def strength_blend(x: Tensor, enhanced: Tensor) -> Tensor:

@@ -48,12 +48,14 @@ def apply_curves(x: Tensor, alphas: Tensor, iterations: int = CURVE_ITERATIONS) 
     return x
 
 
-def curve_output(x: Tensor, alphas: Tensor, iterations: int, rule: str) -> Tensor:
-    """The enhanced frame from full-resolution ``alphas`` by curve ``rule`` (:data:`CURVE_RULES`)."""
+def curve_output(x: Tensor, alphas: Tensor, iterations: int, rule: str,
+                 thumbnail: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """The enhanced frame from full-resolution ``alphas`` by curve ``rule`` (:data:`CURVE_RULES`);
+    ``thumbnail`` (the frame and the map at the map's own size) for the colour-true rule's exposure gain."""
     if rule == "colour-true":
         from models.nets.tone import apply_colour_true
 
-        return apply_colour_true(x, alphas, iterations)
+        return apply_colour_true(x, alphas, iterations, thumbnail)
     return apply_curves(x, alphas, iterations)
 
 
@@ -147,23 +149,29 @@ class DCENetPP(nn.Module):
         self.e_conv6 = SeparableConv(2 * f, f)
         self.e_conv7 = SeparableConv(2 * f, 3)
 
+    def thumbnail(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, 3, H // scale, W // scale): the frame the map is estimated from.
+        Averaging (not point-sampling) keeps sensor noise out of the estimate."""
+        return F.avg_pool2d(x, self.scale, self.scale) if self.scale > 1 else x
+
     def small_curve_map(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 3, H // scale, W // scale) alphas in [-1, 1]."""
-        if self.scale > 1:
-            # Averaging (not point-sampling) keeps sensor noise out of the estimate.
-            x = F.avg_pool2d(x, self.scale, self.scale)
-        return dce_body(self, x)
+        return dce_body(self, self.thumbnail(x))
 
-    def curve_maps(self, x: Tensor) -> Tensor:
-        """(B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) full-resolution alphas."""
-        small = self.small_curve_map(x)
+    def _upsample(self, small: Tensor, x: Tensor) -> Tensor:
         if self.scale == 1:
             return small
         return F.interpolate(small, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
+    def curve_maps(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) full-resolution alphas."""
+        return self._upsample(self.small_curve_map(x), x)
+
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        alphas = self.curve_maps(x)
-        return curve_output(x, alphas, self.iterations, self.curve_rule), alphas
+        thumbnail = self.thumbnail(x)
+        small = dce_body(self, thumbnail)
+        alphas = self._upsample(small, x)
+        return curve_output(x, alphas, self.iterations, self.curve_rule, (thumbnail, small)), alphas
 
     def last_layer(self) -> nn.Module:
         return self.e_conv7

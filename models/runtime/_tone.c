@@ -1,12 +1,14 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box)
+ * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
  *   out    uint8  (N * 3): the enhanced frame (written)
  *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
  *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
+ *   keep   the curve's share (1 - EXPOSURE_MIX); exposure: step 5's gain in linear light (exposure_gain);
+ *   shoulder  where step 5's shoulder starts at a large gain (SHOULDER; 1 at a gain of 1)
  *
  * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule (the curve
  * through a table of its gains, below), the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
@@ -41,6 +43,20 @@ static void build_gains(int iterations) {
     gains_iterations = iterations;
 }
 
+/* Step 5's exposure curve of a value v in [0, 1] (models/runtime/tone.py: exposure_curve): above the
+ * sRGB toe (v > 0.04045, 10 levels) the gain in linear light, a straight line in sRGB values, root *
+ * (v + 0.055) - 0.055 with root = gain ** (1 / 2.4); in the toe the straight line from black to the
+ * same value at the knee; above the shoulder's start (shoulder_start: 1 at a gain of 1) the rest of the
+ * way to white approached, never reached.
+ * Plain arithmetic and selects: the loop stays vectorized. */
+VECTOR_INLINE float exposed(float v, float root, float toe_slope, float knee, float per_room) {
+    const float above = root * (v + 0.055f) - 0.055f;
+    float out = v <= 0.04045f ? toe_slope * v : above;
+    out = out < 0.0f ? 0.0f : out;
+    const float over = out - knee;
+    return over > 0.0f ? knee + over / (1.0f + over * per_room) : out;
+}
+
 /* Pixels a chunk: their gains live on the stack between the two loops. */
 #define CHUNK 512
 
@@ -48,9 +64,15 @@ static void build_gains(int iterations) {
  * (a gather), then the rule's arithmetic. As one loop it was not vectorized: 14 ms a 720p frame
  * on one core. */
 VECTOR_CLONES
-static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_t *out, Py_ssize_t n,
-                float strength, float floor4, float smooth2, float noise4, float box) {
+static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict alpha, uint8_t *restrict out, Py_ssize_t n,
+                float strength, float floor4, float smooth2, float noise4, float box, float keep,
+                float exposure, float shoulder) {
     float gain_of[CHUNK];
+    const float share = (1.0f - keep) * 255.0f, root = __builtin_powf(exposure, 1.0f / 2.4f);
+    const float toe_slope = (root * (0.04045f + 0.055f) - 0.055f) / 0.04045f;
+    /* the shoulder's knee (shoulder_start) and 1 / the room above it */
+    const float knee = exposure > 1.0f ? 1.0f - (1.0f - shoulder) * (1.0f - 1.0f / exposure) : 1.0f;
+    const float per_room = 1.0f / (1.0f - knee > 1e-6f ? 1.0f - knee : 1e-6f);
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         const Py_ssize_t count = n - start < CHUNK ? n - start : CHUNK;
         const uint8_t *xs = x + 3 * start;
@@ -63,7 +85,7 @@ static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_
             fk = fk < 0.0f ? 0.0f : (fk > (float)BINS ? (float)BINS : fk);
             const int k = (int)fk;
             const float g0 = gains[k][level], g1 = gains[k + 1][level];
-            gain_of[q] = g0 + (fk - (float)k) * (g1 - g0);
+            gain_of[q] = keep * (g0 + (fk - (float)k) * (g1 - g0));
         }
         const uint16_t *xbs = xb + 3 * start;
         uint8_t *os = out + 3 * start;
@@ -82,11 +104,17 @@ static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_
             const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
             const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
             const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
-            float o0 = gain * (lum_smooth + cr) + 0.5f, o1 = gain * (lum_smooth + cg) + 0.5f;
-            float o2 = gain * (lum_smooth + cb) + 0.5f;
-            o0 = o0 < 0.0f ? 0.0f : (o0 > 255.0f ? 255.0f : o0);
-            o1 = o1 < 0.0f ? 0.0f : (o1 > 255.0f ? 255.0f : o1);
-            o2 = o2 < 0.0f ? 0.0f : (o2 > 255.0f ? 255.0f : o2);
+            float s0 = lum_smooth + cr, s1 = lum_smooth + cg, s2 = lum_smooth + cb;
+            s0 = s0 < 0.0f ? 0.0f : (s0 > 255.0f ? 255.0f : s0);
+            s1 = s1 < 0.0f ? 0.0f : (s1 > 255.0f ? 255.0f : s1);
+            s2 = s2 < 0.0f ? 0.0f : (s2 > 255.0f ? 255.0f : s2);
+            /* Step 5: the exposure gain's share, channel by channel. */
+            float o0 = gain * s0 + share * exposed(s0 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
+            float o1 = gain * s1 + share * exposed(s1 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
+            float o2 = gain * s2 + share * exposed(s2 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
+            o0 = o0 > 255.0f ? 255.0f : o0;
+            o1 = o1 > 255.0f ? 255.0f : o1;
+            o2 = o2 > 255.0f ? 255.0f : o2;
             os[3 * q] = (uint8_t)(int)o0;
             os[3 * q + 1] = (uint8_t)(int)o1;
             os[3 * q + 2] = (uint8_t)(int)o2;
@@ -96,10 +124,10 @@ static void run(const uint8_t *x, const uint16_t *xb, const float *alpha, uint8_
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, alpha, out;
-    float strength, floor4, smooth2, noise4, box;
+    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffiff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
-                          &noise4, &box))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
+                          &noise4, &box, &keep, &exposure, &shoulder))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
@@ -109,7 +137,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         if (gains_iterations != iterations) build_gains(iterations);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
-            strength, floor4, smooth2, noise4, box);
+            strength, floor4, smooth2, noise4, box, keep, exposure, shoulder);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

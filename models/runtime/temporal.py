@@ -77,12 +77,18 @@ def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8, curv
     ``alphas`` has x's shape (one shared map) or 3 * iterations channels first (Zero-DCE).
 
     ``curve_rule`` ``colour-true``: the curve of the brightest channel, with the channels' mean map,
-    as one gain for all three (:mod:`models.nets.tone`; the brightness it gives, without the colour
-    fade near black, which changes brightness little)."""
+    as one gain for all three, mixed with the exposure gain with a shared map (:mod:`models.nets.tone`;
+    the brightness it gives, without the colour fade near black, which changes brightness little)."""
     if curve_rule == "colour-true":
+        from models.runtime.tone import EXPOSURE_MIX, exposure_curve, exposure_gain
+
         value = x.max(0, keepdims=True)
-        y = apply_curves_np(value, alphas.mean(0, keepdims=True), iterations) if alphas.shape[0] == 3 else \
-            apply_curves_np(value, alphas.reshape(iterations, 3, *alphas.shape[1:]).mean(1), iterations)
+        if alphas.shape[0] == 3:
+            alpha = alphas.mean(0, keepdims=True)
+            curved = x * (apply_curves_np(value, alpha, iterations) / np.maximum(value, 1.0 / 255.0))
+            lifted = exposure_curve(x, exposure_gain(x, alpha, iterations))
+            return (1.0 - EXPOSURE_MIX) * curved + EXPOSURE_MIX * lifted
+        y = apply_curves_np(value, alphas.reshape(iterations, 3, *alphas.shape[1:]).mean(1), iterations)
         return x * (y / np.maximum(value, 1.0 / 255.0))
     shared = alphas.shape[0] == x.shape[0]
     for i in range(iterations):

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from models.runtime.parallel import run_bands
+from models.runtime.srgb import srgb_to_linear
 
 # The rule's numbers, here so that the CPU path needs no torch (models.nets.tone imports them).
 
@@ -47,6 +48,82 @@ CHROMA_BOX = 5
 # 13.8; 3 levels 20.947 / 0.7257, 22.85 / 0.432, 10.1; 4 levels 20.934 / 0.7088, 23.58 / 0.480, 8.6;
 # 5 levels 20.889 / 0.6900, 24.06 / 0.514, 7.4; 8 levels 20.668 / 0.6384, 24.36 / 0.528, 6.0.
 LUMA_NOISE = 4.0 / 255.0
+# Step 5 of the rule (models.nets.tone): the share of the output that is an exposure gain in linear
+# light (to the curve's own brightness), the rest being the local curve; the shape of that gain's toe
+# and shoulder. Measured with the shipped curve maps: LOL's 50 held-out pairs PSNR / SSIM (the fast
+# path alone), and on the first 24 frames of the real phone clip (night_clips, as streamer enhance runs
+# it by default, not re-encoded) the 2nd-percentile BT.601 luma and the newly clipped pixels:
+#   the curve alone (EXPOSURE_MIX 0)                       20.910 / 0.6996, p2 24.9, 0.162 %
+#   half and half, the exact toe (a linear-light gain)      22.611 / 0.7512
+#   half and half, the toe a square root                    22.652 / 0.7527, p2 30.1, 0.216 % (grey blacks)
+#   half and half, the toe half-way to a square root        22.252 / 0.7422, p2 26.6, 0.217 %
+#   half and half, the toe a straight line                  21.815 / 0.7282, p2 23.3, 0.217 %
+#   0.35 of the gain, the toe a straight line               21.663 / 0.7224, p2 23.7, 0.198 %
+#   half and half, straight toe, shoulder from 0.8          21.759 / 0.7281, p2 23.3, 0.187 %
+#                                         shoulder from 0.7 21.699 / 0.7279, p2 23.3, 0.164 %
+#                                         shoulder from 0.6 21.620 / 0.7275, p2 23.3, 0.141 %
+#   the same, the shoulder from 0.7 at a large gain, none at a gain of 1 (shoulder_start: an exposed
+#   frame keeps its highlights) (shipped)                   21.722 / 0.7280, p2 23.3, 0.167 %
+# The night clips made without noise (benchmarks/eval_burst.py's noise-free row, GT-mean PSNR / SSIM
+# static, pan, infrared): the curve alone 25.0 / 0.762, 24.5 / 0.819, 25.4 / 0.795; half and half with
+# the square-root toe and no shoulder 27.65 / 0.827, 26.78 / 0.867, 29.45 / 0.854. A frame already
+# exposed has a gain of 1 and is left as it is, like the curve leaves it.
+EXPOSURE_MIX = 0.5
+# Where sRGB's straight toe ends (IEC 61966-2-1): 10.3 of 255.
+TOE = 0.04045
+# Where the exposure half's shoulder starts (of 1) at a large gain (shoulder_start).
+SHOULDER = 0.7
+# The exposure gain's denominator floor (an idle curve's ratio must stay 1 on near-black thumbnail pixels).
+_TINY = 1e-6
+# The max-channel value below which a pixel counts as black (the gains' denominators, the means').
+_EPS = 1.0 / 255.0
+
+
+def curve_np(value: np.ndarray, alpha: np.ndarray, iterations: int) -> np.ndarray:
+    """``LE(v) = v + a v (1 - v)`` applied ``iterations`` times (float32, any matching shapes)."""
+    y = value.astype(np.float32)
+    for _ in range(iterations):
+        y = y + alpha * y * (1.0 - y)
+    return y
+
+
+def exposure_gain(thumbnail: np.ndarray, alpha: np.ndarray, iterations: int) -> float:
+    """Step 5's gain: how much the curve brightens the frame, as one factor in linear light.
+
+    ``thumbnail`` (3, h, w) float32 in [0, 1]: the frame box-averaged to the curve map's size;
+    ``alpha`` (h, w) or (1, h, w): the curve map (the channels' mean, already scaled by the exposure
+    strength). The mean linear light of the thumbnail through the curve (one gain per pixel, step 1)
+    over its own mean linear light; 1 where the curve is idle, 0 for a black frame. Mirrors the
+    torch rule's.
+    """
+    value = thumbnail.max(0)
+    curved = thumbnail * (curve_np(value, alpha.reshape(value.shape), iterations) / np.maximum(value, _TINY))
+    return float(srgb_to_linear(curved).mean()) / max(float(srgb_to_linear(thumbnail).mean()), _EPS**2)
+
+
+def exposure_curve(v: np.ndarray, gain: float) -> np.ndarray:
+    """Step 5's exposure curve (models.nets.tone) of sRGB values ``v`` in [0, 1], float32.
+
+    Above the sRGB toe (``v > TOE``, 10 levels) the exposure ``gain`` in linear light, which there is
+    the straight line ``gain ** (1 / 2.4) * (v + 0.055) - 0.055`` in sRGB values; in the toe the
+    straight line from black to that line's value at the knee; above :func:`shoulder_start` ``s`` the
+    rest of the way to white is approached, never reached (``s + d / (1 + d / (1 - s))`` for ``d``
+    above ``s``). At a gain of 1 the curve is ``v``.
+    """
+    root = np.float32(gain) ** np.float32(1.0 / 2.4)
+    toe_slope = (root * np.float32(TOE + 0.055) - np.float32(0.055)) / np.float32(TOE)
+    v = np.asarray(v, np.float32)
+    out = np.maximum(np.where(v <= TOE, toe_slope * v, root * (v + np.float32(0.055)) - np.float32(0.055)), 0.0)
+    start = np.float32(shoulder_start(gain))
+    over = np.maximum(out - start, 0.0)
+    shoulder = start + over / (np.float32(1.0) + over / np.float32(max(1.0 - start, 1e-6)))
+    return np.where(out > start, shoulder, out).astype(np.float32)
+
+
+def shoulder_start(gain: float) -> float:
+    """Where step 5's shoulder starts for an exposure ``gain``: ``SHOULDER`` for a large gain, 1 (none)
+    at a gain of 1 (a frame the curve leaves alone keeps its highlights), ``1 - (1 - SHOULDER) (1 - 1 / gain)``."""
+    return 1.0 - (1.0 - SHOULDER) * (1.0 - 1.0 / gain) if gain > 1.0 else 1.0
 
 
 def strength_of_mean(mean: float) -> float:
@@ -61,13 +138,14 @@ def exposure_strength(rgb: np.ndarray) -> float:
 
 
 class ColourTrueCurves:
-    """``apply(rgb, alphas, strength)``: the colour-true rule with a low-resolution curve map.
+    """``apply(rgb, alphas, strength, thumbnail)``: the colour-true rule with a low-resolution curve map.
 
     ``rgb`` (H, W, 3) uint8 RGB; ``alphas`` (C, h, w) float32 in [-1, 1] (C = 3, their mean is the
     map; or 1), already multiplied by ``strength`` (:func:`exposure_strength`), which also sets the
-    colour fade. The map is upsampled bilinearly (half-pixel centres, as torch's
-    ``align_corners=False``). Returns a new (H, W, 3) uint8 RGB frame. Reuses one buffer between
-    frames of a size: not thread-safe.
+    colour fade; ``thumbnail`` (3, h, w) float32 in [0, 1], the frame at the map's size, which sets
+    step 5's :func:`exposure_gain` (``None``: pooled here). The map is upsampled bilinearly
+    (half-pixel centres, as torch's ``align_corners=False``). Returns a new (H, W, 3) uint8 RGB
+    frame. Reuses one buffer between frames of a size: not thread-safe.
     """
 
     def __init__(self, iterations: int = 8) -> None:
@@ -78,9 +156,13 @@ class ColourTrueCurves:
         self._alpha = np.empty(0, np.float32)
         self._sums = np.empty(0, np.uint16)
 
-    def apply(self, rgb: np.ndarray, alphas: np.ndarray, strength: float) -> np.ndarray:
+    def apply(self, rgb: np.ndarray, alphas: np.ndarray, strength: float,
+              thumbnail: np.ndarray | None = None) -> np.ndarray:
         height, width, _ = rgb.shape
         small = np.ascontiguousarray(alphas.mean(0), dtype=np.float32)
+        if thumbnail is None:
+            thumbnail = cv2.resize(rgb, small.shape[::-1], interpolation=cv2.INTER_AREA).transpose(2, 0, 1) / np.float32(255.0)
+        exposure = exposure_gain(thumbnail, small, self.iterations)
         if self._alpha.shape != (height, width):
             self._alpha = np.empty((height, width), np.float32)
         cv2.resize(small, (width, height), dst=self._alpha, interpolation=cv2.INTER_LINEAR)
@@ -98,7 +180,7 @@ class ColourTrueCurves:
         def pixels(begin: int, end: int) -> None:
             self._kernel(flat_rgb[3 * begin : 3 * end], flat_blurred[3 * begin : 3 * end], flat_alpha[begin:end],
                          flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, self.iterations, noise4,
-                         1.0 / CHROMA_BOX**2)
+                         1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER)
 
         run_bands(pixels, height * width)
         return out

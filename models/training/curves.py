@@ -23,6 +23,7 @@ from models.checkpoint import build_network, load_into, plain, resume_into, save
 from models.errors import ConfigError
 from models.imagefiles import read_rgb
 from models.nets.zero_dce import CURVE_RULES
+from models.runtime.tone import EXPOSURE_MIX
 from models.training.curve_prior import prior_loss
 from models.training.data import CropSampler, PairSplit, holdout_pairs, paired_targets, training_files
 from models.training.losses import ssim, zero_reference_loss
@@ -230,7 +231,8 @@ def train(cfg: TrainConfig) -> dict:
             "state_dict": net.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,
-            "config": plain(asdict(cfg)) | {"train_images": len(files)},
+            # exposure_mix: the colour-true rule's step 5 as trained (models.nets.tone); cards say when it was absent.
+            "config": plain(asdict(cfg)) | {"train_images": len(files), "exposure_mix": EXPOSURE_MIX},
             "metrics": metrics,
             "lineage": lineage,
         }

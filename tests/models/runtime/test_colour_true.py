@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,19 +14,27 @@ from models.nets import tone  # noqa: E402
 from models.nets.frame import to_uint8  # noqa: E402
 
 
+def _thumbnail(rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """The frame averaged to the map's size, (3, h, w) float32 in [0, 1] (what sets step 5's gain)."""
+    small = cv2.resize(rgb, alphas.shape[:0:-1], interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small.transpose(2, 0, 1), np.float32) / np.float32(255.0)
+
+
 def _torch_rule(rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     """The reference: the torch rule on (H, W, 3) uint8 with a low-resolution (3, h, w) map, upsampled
     bilinearly as Zero-DCE++ does, and FrameModel's rounding."""
     import torch.nn.functional as F
 
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255.0
-    a = F.interpolate(torch.from_numpy(alphas)[None], size=rgb.shape[:2], mode="bilinear", align_corners=False)
-    return to_uint8(tone.apply_colour_true(x, a, 8)).numpy()
+    small = torch.from_numpy(alphas)[None]
+    a = F.interpolate(small, size=rgb.shape[:2], mode="bilinear", align_corners=False)
+    thumbnail = (torch.from_numpy(_thumbnail(rgb, alphas))[None], small)
+    return to_uint8(tone.apply_colour_true(x, a, 8, thumbnail)).numpy()
 
 
 def _cpu_rule(rgb: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     s = exposure_strength(rgb)
-    return ColourTrueCurves().apply(rgb, alphas * s, s)
+    return ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas))
 
 
 def _frame(seed: int, mean: float, shape=(45, 61)) -> np.ndarray:
@@ -54,17 +63,25 @@ def test_an_exposed_frame_is_left_as_it_is_and_a_dark_one_is_brightened() -> Non
 
 
 def test_hue_and_saturation_are_kept_and_nothing_new_clips() -> None:
-    # An orange suit and a red cup in a dark room: the channel ratios survive brightening.
+    # An orange suit and a red cup in a dark room: the colour survives brightening. Half the output
+    # keeps the channels' ratios in sRGB values (the curve's one gain a pixel), half in linear light
+    # (a longer exposure: the same light, more of it, which in sRGB values lifts the smallest channel
+    # most): the saturation lies between the two, the hue order is the input's.
+    from models.runtime.srgb import linear_to_srgb, srgb_to_linear
+
     rgb = np.zeros((60, 40, 3), np.uint8)
     rgb[:30] = (40, 20, 6)  # luma 24 of 255
     rgb[30:] = (30, 4, 4)  # luma 12
     out = _cpu_rule(rgb, np.full((3, 2, 2), 0.5, np.float32)).astype(float)
+    saturation = lambda c: (c.max() - c.min()) / c.max()  # noqa: E731
     for block, colour in ((out[5:25], (40, 20, 6)), (out[35:55], (30, 4, 4))):
         got, want = block.reshape(-1, 3).mean(0), np.array(colour, float)
         assert got.max() > 4 * want.max()  # brightened
         assert np.argsort(got).tolist() == np.argsort(want).tolist()  # the same hue order
-        saturation = lambda c: (c.max() - c.min()) / c.max()  # noqa: E731
-        assert saturation(got) > 0.97 * saturation(want)
+        lit = srgb_to_linear(want / 255.0)
+        exposure = 255.0 * linear_to_srgb(lit * float(srgb_to_linear(got.max() / 255.0) / lit.max()))
+        assert 0.97 * saturation(exposure) < saturation(got) < 1.03 * saturation(want)
+        assert saturation(got) > 0.8 * saturation(want)
     bright = np.full((8, 8, 3), (250, 120, 40), np.uint8)
     bright[0, 0] = (10, 10, 10)  # keeps the frame mean dark enough to enhance
     out = _cpu_rule(bright, np.full((3, 1, 1), 0.9, np.float32))
