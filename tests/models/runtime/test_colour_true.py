@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from models.runtime import tone as tone_np
 from models.runtime.tone import ColourTrueCurves, exposure_strength
 
 torch = pytest.importorskip("torch")
@@ -106,3 +107,59 @@ def test_flat_frames_give_no_nan_noise_or_cast(value: int) -> None:
     with torch.no_grad():
         ref = _torch_rule(rgb, np.full((3, 2, 2), 0.7, np.float32))
     assert np.ptp(ref) == 0 and not np.isnan(ref.astype(float)).any()
+
+
+def test_step_5_gain_is_the_curves_own_brightening_in_linear_light() -> None:
+    from models.runtime.srgb import srgb_to_linear
+    from models.runtime.tone import exposure_gain
+
+    thumbnail = np.random.default_rng(4).uniform(0.0, 0.15, (3, 6, 8)).astype(np.float32)
+    assert exposure_gain(thumbnail, np.zeros((6, 8), np.float32), 8) == pytest.approx(1.0, abs=1e-6)  # idle curve
+    assert exposure_gain(np.zeros_like(thumbnail), np.full((6, 8), 0.8, np.float32), 8) == 0.0  # black frame
+    alpha = np.full((6, 8), 0.6, np.float32)
+    gain = exposure_gain(thumbnail, alpha, 8)
+    value = thumbnail.max(0)
+    curved = thumbnail * tone_np.curve_np(value, alpha, 8) / value
+    assert gain == pytest.approx(float(srgb_to_linear(curved).mean() / srgb_to_linear(thumbnail).mean()), rel=1e-5)
+    ref = tone.exposure_gain(torch.from_numpy(thumbnail)[None], torch.from_numpy(alpha)[None, None].expand(1, 3, 6, 8),
+                             8, torch.ones(1, 1, 1, 1))
+    assert float(ref) == pytest.approx(gain, rel=1e-4)
+
+
+def test_step_5_curve_is_a_linear_light_gain_above_the_toe_and_never_clips() -> None:
+    from models.runtime.srgb import linear_to_srgb, srgb_to_linear
+    from models.runtime.tone import TOE, exposure_curve, shoulder_start
+
+    v = np.linspace(0.0, 1.0, 1021, dtype=np.float32)
+    np.testing.assert_allclose(exposure_curve(v, 1.0), v, atol=1e-6)  # a frame the curve leaves alone
+    for gain in (1.5, 8.0, 40.0):
+        out = exposure_curve(v, gain)
+        assert (np.diff(out) >= 0).all() and out[0] == 0.0 and out[-1] < 1.0  # monotonic, black stays, white not reached
+        mid = (v > TOE) & (linear_to_srgb(srgb_to_linear(v) * gain) < shoulder_start(gain))
+        np.testing.assert_allclose(out[mid], linear_to_srgb(srgb_to_linear(v[mid]) * gain), atol=2e-5)
+        toe = v <= TOE
+        np.testing.assert_allclose(np.diff(out[toe]), np.diff(out[toe]).mean(), rtol=1e-3)  # a straight line from black
+        torch_out = tone.exposure_curve(torch.from_numpy(v), torch.tensor(gain)).numpy()
+        np.testing.assert_allclose(torch_out, out, atol=2e-6)
+
+
+def test_step_5_keeps_the_contrast_of_an_underexposed_scene(monkeypatch) -> None:
+    # The same scene exposed 12x shorter (linear light / 12, rounded to 8 bits): half of the output
+    # the exposure gain brings it closer to the truth, after matching brightness, than the curve alone,
+    # which lifts the dark regions more than the bright ones.
+    from models.runtime import tone as tone_module
+    from models.runtime.srgb import linear_to_srgb, srgb_to_linear
+
+    rng = np.random.default_rng(5)
+    truth = np.clip(cv2.GaussianBlur(rng.uniform(0, 255, (90, 120, 3)).astype(np.float32), (0, 0), 6) * 2.5 - 190, 5, 235)
+    truth = cv2.resize(truth, (240, 180)).astype(np.uint8)
+    dark = (255.0 * linear_to_srgb(srgb_to_linear(truth / 255.0) / 12.0) + 0.5).astype(np.uint8)
+    alphas = np.full((3, 15, 20), 0.75, np.float32)
+
+    def error(mix: float) -> float:
+        monkeypatch.setattr(tone_module, "EXPOSURE_MIX", mix)
+        out = _cpu_rule(dark, alphas).astype(np.float32)
+        out *= truth.mean() / out.mean()
+        return float(np.abs(out - truth).mean())
+
+    assert error(0.5) < 0.8 * error(0.0)
