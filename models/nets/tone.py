@@ -66,6 +66,7 @@ from models.runtime.tone import (
     CHROMA_SMOOTH,
     DARK,
     EXPOSURE_MIX,
+    LIFT,
     LUMA,
     LUMA_NOISE,
     SHOULDER,
@@ -96,12 +97,16 @@ def srgb_to_linear(x: Tensor) -> Tensor:
 
 def exposure_curve(v: Tensor, gain: Tensor) -> Tensor:
     """Step 5's exposure curve of sRGB values ``v`` in [0, 1] with the exposure ``gain`` (B, 1, 1, 1):
-    the gain in linear light above the sRGB toe (a straight line in sRGB values there), the straight
-    line from black below it, white approached but never reached above the shoulder's start; as
-    :func:`models.runtime.tone.exposure_curve`."""
+    the gain in linear light above the sRGB toe (a straight line in sRGB values there); below it a
+    straight line from black that bends towards a square root from ``LIFT`` on; white approached but
+    never reached above the shoulder's start; as :func:`models.runtime.tone.exposure_curve`."""
     root = gain ** (1.0 / 2.4)
     toe_slope = (root * (TOE + 0.055) - 0.055) / TOE
-    out = torch.where(v <= TOE, toe_slope * v, root * (v + 0.055) - 0.055).clamp_min(0.0)
+    lift = torch.where(gain > 1.0, 1.0 - 1.0 / gain.clamp_min(1.0), torch.zeros_like(gain))
+    u = v.clamp_min(0.0) * (1.0 / TOE)
+    ramp = ((v - LIFT[0]) * (1.0 / (LIFT[1] - LIFT[0]))).clamp(0.0, 1.0)
+    toe = toe_slope * TOE * (u + lift * ramp * (u.clamp_min(1e-12).sqrt() - u))
+    out = torch.where(v <= TOE, toe, root * (v + 0.055) - 0.055).clamp_min(0.0)
     start = torch.where(gain > 1.0, 1.0 - (1.0 - SHOULDER) * (1.0 - 1.0 / gain.clamp_min(1.0)), torch.ones_like(gain))
     over = (out - start).clamp_min(0.0)
     return torch.where(out > start, start + over / (1.0 + over / (1.0 - start).clamp_min(1e-6)), out)

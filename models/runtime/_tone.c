@@ -1,6 +1,7 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder)
+ * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder,
+ *       lift_from, lift_full)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
@@ -9,6 +10,7 @@
  *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
  *   keep   the curve's share (1 - EXPOSURE_MIX); exposure: step 5's gain in linear light (exposure_gain);
  *   shoulder  where step 5's shoulder starts at a large gain (SHOULDER; 1 at a gain of 1)
+ *   lift_from, lift_full  where step 5's toe starts to bend, and is fully bent (LIFT)
  *
  * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule (the curve
  * through a table of its gains, below), the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
@@ -45,13 +47,20 @@ static void build_gains(int iterations) {
 
 /* Step 5's exposure curve of a value v in [0, 1] (models/runtime/tone.py: exposure_curve): above the
  * sRGB toe (v > 0.04045, 10 levels) the gain in linear light, a straight line in sRGB values, root *
- * (v + 0.055) - 0.055 with root = gain ** (1 / 2.4); in the toe the straight line from black to the
- * same value at the knee; above the shoulder's start (shoulder_start: 1 at a gain of 1) the rest of the
- * way to white approached, never reached.
- * Plain arithmetic and selects: the loop stays vectorized. */
-VECTOR_INLINE float exposed(float v, float root, float toe_slope, float knee, float per_room) {
+ * (v + 0.055) - 0.055 with root = gain ** (1 / 2.4); in the toe, from black to the same value at the
+ * knee, a straight line up to lift_from, bent towards a square root (by lift = 1 - 1 / gain) from
+ * lift_full on, a ramp between; above the shoulder's knee (shoulder_start: 1 at a gain of 1) the rest
+ * of the way to white approached, never reached. Arithmetic, one vector square root and selects: the
+ * loop stays vectorized. */
+VECTOR_INLINE float exposed(float v, const float *step5) {
+    const float root = step5[0], toe_slope = step5[1], knee = step5[2], per_room = step5[3], lift = step5[4];
+    const float lift_from = step5[5], per_lift_span = step5[6];
     const float above = root * (v + 0.055f) - 0.055f;
-    float out = v <= 0.04045f ? toe_slope * v : above;
+    const float u = v * (1.0f / 0.04045f);
+    float ramp = (v - lift_from) * per_lift_span;
+    ramp = ramp < 0.0f ? 0.0f : (ramp > 1.0f ? 1.0f : ramp);
+    const float toe = toe_slope * 0.04045f * (u + lift * ramp * (__builtin_sqrtf(u) - u));
+    float out = v <= 0.04045f ? toe : above;
     out = out < 0.0f ? 0.0f : out;
     const float over = out - knee;
     return over > 0.0f ? knee + over / (1.0f + over * per_room) : out;
@@ -66,13 +75,16 @@ VECTOR_INLINE float exposed(float v, float root, float toe_slope, float knee, fl
 VECTOR_CLONES
 static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict alpha, uint8_t *restrict out, Py_ssize_t n,
                 float strength, float floor4, float smooth2, float noise4, float box, float keep,
-                float exposure, float shoulder) {
+                float exposure, float shoulder, float lift_from, float lift_full) {
     float gain_of[CHUNK];
     const float share = (1.0f - keep) * 255.0f, root = __builtin_powf(exposure, 1.0f / 2.4f);
-    const float toe_slope = (root * (0.04045f + 0.055f) - 0.055f) / 0.04045f;
     /* the shoulder's knee (shoulder_start) and 1 / the room above it */
     const float knee = exposure > 1.0f ? 1.0f - (1.0f - shoulder) * (1.0f - 1.0f / exposure) : 1.0f;
-    const float per_room = 1.0f / (1.0f - knee > 1e-6f ? 1.0f - knee : 1e-6f);
+    const float step5[7] = {
+        root, (root * (0.04045f + 0.055f) - 0.055f) / 0.04045f, knee,
+        1.0f / (1.0f - knee > 1e-6f ? 1.0f - knee : 1e-6f), exposure > 1.0f ? 1.0f - 1.0f / exposure : 0.0f,
+        lift_from, 1.0f / (lift_full - lift_from),
+    };
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         const Py_ssize_t count = n - start < CHUNK ? n - start : CHUNK;
         const uint8_t *xs = x + 3 * start;
@@ -109,9 +121,9 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
             s1 = s1 < 0.0f ? 0.0f : (s1 > 255.0f ? 255.0f : s1);
             s2 = s2 < 0.0f ? 0.0f : (s2 > 255.0f ? 255.0f : s2);
             /* Step 5: the exposure gain's share, channel by channel. */
-            float o0 = gain * s0 + share * exposed(s0 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
-            float o1 = gain * s1 + share * exposed(s1 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
-            float o2 = gain * s2 + share * exposed(s2 * (1.0f / 255.0f), root, toe_slope, knee, per_room) + 0.5f;
+            float o0 = gain * s0 + share * exposed(s0 * (1.0f / 255.0f), step5) + 0.5f;
+            float o1 = gain * s1 + share * exposed(s1 * (1.0f / 255.0f), step5) + 0.5f;
+            float o2 = gain * s2 + share * exposed(s2 * (1.0f / 255.0f), step5) + 0.5f;
             o0 = o0 > 255.0f ? 255.0f : o0;
             o1 = o1 > 255.0f ? 255.0f : o1;
             o2 = o2 > 255.0f ? 255.0f : o2;
@@ -124,10 +136,10 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, alpha, out;
-    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder;
+    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2, &iterations,
-                          &noise4, &box, &keep, &exposure, &shoulder))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffffff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2,
+                          &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
@@ -137,7 +149,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         if (gains_iterations != iterations) build_gains(iterations);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
-            strength, floor4, smooth2, noise4, box, keep, exposure, shoulder);
+            strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -63,7 +63,13 @@ LUMA_NOISE = 4.0 / 255.0
 #                                         shoulder from 0.7 21.699 / 0.7279, p2 23.3, 0.164 %
 #                                         shoulder from 0.6 21.620 / 0.7275, p2 23.3, 0.141 %
 #   the same, the shoulder from 0.7 at a large gain, none at a gain of 1 (shoulder_start: an exposed
-#   frame keeps its highlights) (shipped)                   21.722 / 0.7280, p2 23.3, 0.167 %
+#   frame keeps its highlights)                             21.722 / 0.7280, p2 23.3, 0.167 %
+#   the same, the toe straight up to a level, then bent towards a square root (LIFT, in levels):
+#     from 0 to 0.1 (the square root)                       22.514 / 0.7517, p2 30.2
+#     from 1.0 to 2.6                                       22.407 / 0.7462, p2 23.5
+#     from 1.5 to 3.1 (shipped)                             22.342 / 0.7430, p2 23.3, 0.167 %
+#     from 1.5 to 5.1                                       22.198 / 0.7380, p2 23.3
+#     from 2.6 to 6.2                                       22.052 / 0.7336, p2 23.3
 # The night clips made without noise (benchmarks/eval_burst.py's noise-free row, GT-mean PSNR / SSIM
 # static, pan, infrared): the curve alone 25.0 / 0.762, 24.5 / 0.819, 25.4 / 0.795; half and half with
 # the square-root toe and no shoulder 27.65 / 0.827, 26.78 / 0.867, 29.45 / 0.854. A frame already
@@ -73,6 +79,9 @@ EXPOSURE_MIX = 0.5
 TOE = 0.04045
 # Where the exposure half's shoulder starts (of 1) at a large gain (shoulder_start).
 SHOULDER = 0.7
+# Where the exposure half's toe starts to lift the shadows, and where it lifts them fully (of 1: 1.5
+# and 3.1 levels of 255; exposure_curve).
+LIFT = (0.15 * TOE, 0.3 * TOE)
 # The exposure gain's denominator floor (an idle curve's ratio must stay 1 on near-black thumbnail pixels).
 _TINY = 1e-6
 # The max-channel value below which a pixel counts as black (the gains' denominators, the means').
@@ -105,15 +114,21 @@ def exposure_curve(v: np.ndarray, gain: float) -> np.ndarray:
     """Step 5's exposure curve (models.nets.tone) of sRGB values ``v`` in [0, 1], float32.
 
     Above the sRGB toe (``v > TOE``, 10 levels) the exposure ``gain`` in linear light, which there is
-    the straight line ``gain ** (1 / 2.4) * (v + 0.055) - 0.055`` in sRGB values; in the toe the
-    straight line from black to that line's value at the knee; above :func:`shoulder_start` ``s`` the
-    rest of the way to white is approached, never reached (``s + d / (1 + d / (1 - s))`` for ``d``
-    above ``s``). At a gain of 1 the curve is ``v``.
+    the straight line ``gain ** (1 / 2.4) * (v + 0.055) - 0.055`` in sRGB values. In the toe, from
+    black to that line's value at the knee: a straight line up to ``LIFT[0]``, from ``LIFT[1]`` on
+    bent towards a square root by ``1 - 1 / gain`` (the lift a gain in linear light gives the
+    shadows), a ramp between (the darkest levels, a camera's black and its noise, stay black). Above
+    :func:`shoulder_start` ``s`` the rest of the way to white is approached, never reached
+    (``s + d / (1 + d / (1 - s))`` for ``d`` above ``s``). At a gain of 1 the curve is ``v``.
     """
     root = np.float32(gain) ** np.float32(1.0 / 2.4)
     toe_slope = (root * np.float32(TOE + 0.055) - np.float32(0.055)) / np.float32(TOE)
+    lift = np.float32(1.0 - 1.0 / gain if gain > 1.0 else 0.0)
     v = np.asarray(v, np.float32)
-    out = np.maximum(np.where(v <= TOE, toe_slope * v, root * (v + np.float32(0.055)) - np.float32(0.055)), 0.0)
+    u = v * np.float32(1.0 / TOE)
+    ramp = np.clip((v - np.float32(LIFT[0])) * np.float32(1.0 / (LIFT[1] - LIFT[0])), 0.0, 1.0)
+    toe = toe_slope * np.float32(TOE) * (u + lift * ramp * (np.sqrt(np.maximum(u, 0.0)) - u))
+    out = np.maximum(np.where(v <= TOE, toe, root * (v + np.float32(0.055)) - np.float32(0.055)), 0.0)
     start = np.float32(shoulder_start(gain))
     over = np.maximum(out - start, 0.0)
     shoulder = start + over / (np.float32(1.0) + over / np.float32(max(1.0 - start, 1e-6)))
@@ -180,7 +195,7 @@ class ColourTrueCurves:
         def pixels(begin: int, end: int) -> None:
             self._kernel(flat_rgb[3 * begin : 3 * end], flat_blurred[3 * begin : 3 * end], flat_alpha[begin:end],
                          flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, self.iterations, noise4,
-                         1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER)
+                         1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER, *LIFT)
 
         run_bands(pixels, height * width)
         return out

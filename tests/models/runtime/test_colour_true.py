@@ -126,9 +126,9 @@ def test_step_5_gain_is_the_curves_own_brightening_in_linear_light() -> None:
     assert float(ref) == pytest.approx(gain, rel=1e-4)
 
 
-def test_step_5_curve_is_a_linear_light_gain_above_the_toe_and_never_clips() -> None:
+def test_step_5_curve_is_a_linear_light_gain_above_the_toe_keeps_black_and_never_clips() -> None:
     from models.runtime.srgb import linear_to_srgb, srgb_to_linear
-    from models.runtime.tone import TOE, exposure_curve, shoulder_start
+    from models.runtime.tone import LIFT, TOE, exposure_curve, shoulder_start
 
     v = np.linspace(0.0, 1.0, 1021, dtype=np.float32)
     np.testing.assert_allclose(exposure_curve(v, 1.0), v, atol=1e-6)  # a frame the curve leaves alone
@@ -137,8 +137,12 @@ def test_step_5_curve_is_a_linear_light_gain_above_the_toe_and_never_clips() -> 
         assert (np.diff(out) >= 0).all() and out[0] == 0.0 and out[-1] < 1.0  # monotonic, black stays, white not reached
         mid = (v > TOE) & (linear_to_srgb(srgb_to_linear(v) * gain) < shoulder_start(gain))
         np.testing.assert_allclose(out[mid], linear_to_srgb(srgb_to_linear(v[mid]) * gain), atol=2e-5)
-        toe = v <= TOE
-        np.testing.assert_allclose(np.diff(out[toe]), np.diff(out[toe]).mean(), rtol=1e-3)  # a straight line from black
+        knee = gain ** (1 / 2.4) * (TOE + 0.055) - 0.055  # the linear-light gain's value at the toe's end
+        line = knee * v / TOE  # the straight line from black to it
+        black = v <= LIFT[0]
+        np.testing.assert_allclose(out[black], line[black], rtol=1e-4)  # a camera's black and noise stay down
+        lifted = (v >= LIFT[1]) & (v <= TOE)
+        assert (out[lifted] > line[lifted]).all()  # the shadows lifted, as a longer exposure lifts them
         torch_out = tone.exposure_curve(torch.from_numpy(v), torch.tensor(gain)).numpy()
         np.testing.assert_allclose(torch_out, out, atol=2e-6)
 
