@@ -168,11 +168,9 @@ class CurveLutBackend:
             alphas *= self._strength(rgb)
         return alphas, small[0]
 
-    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray | None = None) -> np.ndarray:
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
         rgb = np.ascontiguousarray(frames[-1])
         if self.colour_true:
-            if thumbnail is None:
-                thumbnail = self._pool(rgb, self.scale)[0]
             return self.lut.apply(rgb, alphas, self._strength(rgb), thumbnail)
         return self.lut.apply(rgb, alphas[None])
 

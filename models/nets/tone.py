@@ -123,13 +123,12 @@ def _curve(value: Tensor, alphas: Tensor, iterations: int, strength: Tensor) -> 
     return y
 
 
-def exposure_gain(thumbnail: Tensor, alphas: Tensor, iterations: int, strength: Tensor) -> Tensor:
+def exposure_gain(thumbnail: Tensor, curved: Tensor) -> Tensor:
     """Step 5's gain (B, 1, 1, 1): the mean linear light of ``thumbnail`` (the frame averaged to the
-    size of ``alphas``) through the curve, one gain per pixel, over its own; as
-    :func:`models.runtime.tone.exposure_gain`."""
+    curve map's size) through the curve, one gain per pixel (``curved``: its max channel through the
+    curve, (B, 1, h, w)), over its own; as :func:`models.runtime.tone.exposure_gain`."""
     value = thumbnail.amax(1, keepdim=True)
-    curved = thumbnail * (_curve(value, alphas, iterations, strength) / value.clamp_min(_TINY))
-    lit = srgb_to_linear(curved).mean((1, 2, 3), keepdim=True)
+    lit = srgb_to_linear(thumbnail * (curved / value.clamp_min(_TINY))).mean((1, 2, 3), keepdim=True)
     return lit / srgb_to_linear(thumbnail).mean((1, 2, 3), keepdim=True).clamp_min(_EPS**2)
 
 
@@ -141,9 +140,12 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int,
     which set step 5's gain (Zero-DCE++); ``None``: ``x`` and ``alphas`` themselves."""
     strength = exposure_strength(x)
     value = x.amax(1, keepdim=True)
-    small_x, small_alphas = thumbnail if thumbnail is not None else (x, alphas)
-    gain = exposure_gain(small_x, small_alphas, iterations, strength)
     y = _curve(value, alphas, iterations, strength)
+    if thumbnail is None:
+        gain = exposure_gain(x, y)
+    else:
+        small_x, small_alphas = thumbnail
+        gain = exposure_gain(small_x, _curve(small_x.amax(1, keepdim=True), small_alphas, iterations, strength))
     y_in = luma(x)
     y2 = y_in * y_in
     chroma = x - y_in

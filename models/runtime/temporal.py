@@ -84,9 +84,9 @@ def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8, curv
 
         value = x.max(0, keepdims=True)
         if alphas.shape[0] == 3:
-            alpha = alphas.mean(0, keepdims=True)
-            curved = x * (apply_curves_np(value, alpha, iterations) / np.maximum(value, 1.0 / 255.0))
-            lifted = exposure_curve(x, exposure_gain(x, alpha, iterations))
+            y = apply_curves_np(value, alphas.mean(0, keepdims=True), iterations)
+            curved = x * (y / np.maximum(value, 1.0 / 255.0))
+            lifted = exposure_curve(x, exposure_gain(x, y))
             return (1.0 - EXPOSURE_MIX) * curved + EXPOSURE_MIX * lifted
         y = apply_curves_np(value, alphas.reshape(iterations, 3, *alphas.shape[1:]).mean(1), iterations)
         return x * (y / np.maximum(value, 1.0 / 255.0))

@@ -20,6 +20,7 @@ import numpy as np
 
 from models.runtime.parallel import run_bands
 from models.runtime.srgb import srgb_to_linear
+from models.runtime.temporal import apply_curves_np
 
 # The rule's numbers, here so that the CPU path needs no torch (models.nets.tone imports them).
 
@@ -88,26 +89,18 @@ _TINY = 1e-6
 _EPS = 1.0 / 255.0
 
 
-def curve_np(value: np.ndarray, alpha: np.ndarray, iterations: int) -> np.ndarray:
-    """``LE(v) = v + a v (1 - v)`` applied ``iterations`` times (float32, any matching shapes)."""
-    y = value.astype(np.float32)
-    for _ in range(iterations):
-        y = y + alpha * y * (1.0 - y)
-    return y
-
-
-def exposure_gain(thumbnail: np.ndarray, alpha: np.ndarray, iterations: int) -> float:
+def exposure_gain(thumbnail: np.ndarray, curved: np.ndarray) -> float:
     """Step 5's gain: how much the curve brightens the frame, as one factor in linear light.
 
     ``thumbnail`` (3, h, w) float32 in [0, 1]: the frame box-averaged to the curve map's size;
-    ``alpha`` (h, w) or (1, h, w): the curve map (the channels' mean, already scaled by the exposure
-    strength). The mean linear light of the thumbnail through the curve (one gain per pixel, step 1)
-    over its own mean linear light; 1 where the curve is idle, 0 for a black frame. Mirrors the
-    torch rule's.
+    ``curved`` (h, w) or (1, h, w): its max channel through the curve (the channels' mean map,
+    already scaled by the exposure strength). The mean linear light of the thumbnail through the
+    curve (one gain per pixel, step 1) over its own mean linear light; 1 where the curve is idle, 0
+    for a black frame. Mirrors the torch rule's.
     """
     value = thumbnail.max(0)
-    curved = thumbnail * (curve_np(value, alpha.reshape(value.shape), iterations) / np.maximum(value, _TINY))
-    return float(srgb_to_linear(curved).mean()) / max(float(srgb_to_linear(thumbnail).mean()), _EPS**2)
+    lit = srgb_to_linear(thumbnail * (curved.reshape(value.shape) / np.maximum(value, _TINY)))
+    return float(lit.mean()) / max(float(srgb_to_linear(thumbnail).mean()), _EPS**2)
 
 
 def exposure_curve(v: np.ndarray, gain: float) -> np.ndarray:
@@ -158,7 +151,7 @@ class ColourTrueCurves:
     ``rgb`` (H, W, 3) uint8 RGB; ``alphas`` (C, h, w) float32 in [-1, 1] (C = 3, their mean is the
     map; or 1), already multiplied by ``strength`` (:func:`exposure_strength`), which also sets the
     colour fade; ``thumbnail`` (3, h, w) float32 in [0, 1], the frame at the map's size, which sets
-    step 5's :func:`exposure_gain` (``None``: pooled here). The map is upsampled bilinearly
+    step 5's :func:`exposure_gain`. The map is upsampled bilinearly
     (half-pixel centres, as torch's ``align_corners=False``). Returns a new (H, W, 3) uint8 RGB
     frame. Reuses one buffer between frames of a size: not thread-safe.
     """
@@ -171,13 +164,10 @@ class ColourTrueCurves:
         self._alpha = np.empty(0, np.float32)
         self._sums = np.empty(0, np.uint16)
 
-    def apply(self, rgb: np.ndarray, alphas: np.ndarray, strength: float,
-              thumbnail: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, rgb: np.ndarray, alphas: np.ndarray, strength: float, thumbnail: np.ndarray) -> np.ndarray:
         height, width, _ = rgb.shape
         small = np.ascontiguousarray(alphas.mean(0), dtype=np.float32)
-        if thumbnail is None:
-            thumbnail = cv2.resize(rgb, small.shape[::-1], interpolation=cv2.INTER_AREA).transpose(2, 0, 1) / np.float32(255.0)
-        exposure = exposure_gain(thumbnail, small, self.iterations)
+        exposure = exposure_gain(thumbnail, apply_curves_np(thumbnail.max(0, keepdims=True), small[None], self.iterations))
         if self._alpha.shape != (height, width):
             self._alpha = np.empty((height, width), np.float32)
         cv2.resize(small, (width, height), dst=self._alpha, interpolation=cv2.INTER_LINEAR)

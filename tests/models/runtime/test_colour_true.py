@@ -6,7 +6,6 @@ import cv2
 import numpy as np
 import pytest
 
-from models.runtime import tone as tone_np
 from models.runtime.tone import ColourTrueCurves, exposure_strength
 
 torch = pytest.importorskip("torch")
@@ -111,18 +110,22 @@ def test_flat_frames_give_no_nan_noise_or_cast(value: int) -> None:
 
 def test_step_5_gain_is_the_curves_own_brightening_in_linear_light() -> None:
     from models.runtime.srgb import srgb_to_linear
+    from models.runtime.temporal import apply_curves_np
     from models.runtime.tone import exposure_gain
 
     thumbnail = np.random.default_rng(4).uniform(0.0, 0.15, (3, 6, 8)).astype(np.float32)
-    assert exposure_gain(thumbnail, np.zeros((6, 8), np.float32), 8) == pytest.approx(1.0, abs=1e-6)  # idle curve
-    assert exposure_gain(np.zeros_like(thumbnail), np.full((6, 8), 0.8, np.float32), 8) == 0.0  # black frame
-    alpha = np.full((6, 8), 0.6, np.float32)
-    gain = exposure_gain(thumbnail, alpha, 8)
     value = thumbnail.max(0)
-    curved = thumbnail * tone_np.curve_np(value, alpha, 8) / value
+    assert exposure_gain(thumbnail, value) == pytest.approx(1.0, abs=1e-6)  # idle curve
+    black = np.zeros_like(thumbnail)
+    assert exposure_gain(black, apply_curves_np(black.max(0), np.full((6, 8), 0.8, np.float32), 8)) == 0.0  # black frame
+    alpha = np.full((6, 8), 0.6, np.float32)
+    curve = apply_curves_np(value[None], alpha[None], 8)[0]
+    gain = exposure_gain(thumbnail, curve)
+    curved = thumbnail * curve / value
     assert gain == pytest.approx(float(srgb_to_linear(curved).mean() / srgb_to_linear(thumbnail).mean()), rel=1e-5)
-    ref = tone.exposure_gain(torch.from_numpy(thumbnail)[None], torch.from_numpy(alpha)[None, None].expand(1, 3, 6, 8),
-                             8, torch.ones(1, 1, 1, 1))
+    small = torch.from_numpy(thumbnail)[None]
+    ref = tone.exposure_gain(small, tone._curve(small.amax(1, keepdim=True), torch.from_numpy(alpha)[None, None].expand(
+        1, 3, 6, 8), 8, torch.ones(1, 1, 1, 1)))
     assert float(ref) == pytest.approx(gain, rel=1e-4)
 
 

@@ -50,10 +50,11 @@ def test_the_per_pixel_loops_in_bands_equal_one_piece(monkeypatch: pytest.Monkey
     newest = rng.integers(0, 80, (240, 320, 3)).astype(np.uint8)
     monkeypatch.setattr(parallel, "workers", lambda: 3)
     alphas = rng.uniform(-1, 1, (3, 20, 27)).astype(np.float32)
+    thumbnail = rng.uniform(0, 80 / 255, (3, 20, 27)).astype(np.float32)
     curves = ColourTrueCurves()
 
     def all_three() -> tuple[np.ndarray, ...]:
-        return (pool(ring, 2, 0.5), colour_from_input(out, newest), curves.apply(newest, alphas, 0.8),
+        return (pool(ring, 2, 0.5), colour_from_input(out, newest), curves.apply(newest, alphas, 0.8, thumbnail),
                 deblock(out, newest // 8 * 8, DeblockConfig(alpha=12.0, beta=4.0)))
 
     banded = all_three()
