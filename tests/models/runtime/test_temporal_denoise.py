@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from models.errors import ConfigError
+from models.runtime.camera_motion import SAMPLES, STEP
 from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
 
 
@@ -33,7 +34,8 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
         else:
             m = max(abs(dx), abs(dy))
             h, w = luma.shape
-            aligned = luma[m : h - m : 4, m : w - m : 4] - last[m - dy : h - m - dy : 4, m - dx : w - m - dx : 4]
+            k = max(1, min(STEP, min(h, w) // SAMPLES))  # the camera motion's grid
+            aligned = luma[m : h - m : k, m : w - m : k] - last[m - dy : h - m - dy : k, m - dx : w - m - dx : k]
             threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
             change = np.abs(luma - _shifted(last, dx, dy, np.inf))
             w8 = cfg.strength * np.clip(1.0 - change / threshold, 0.0, 1.0)
