@@ -131,8 +131,9 @@ class CurveMapped(Protocol):
     """A curve model that runs in two steps, so smoothing can look at (and change) the curve map.
 
     ``curve_map(frames)`` -> (alphas (C, h, w) float32 in [-1, 1], thumbnail (3, h, w) float32 in
-    [0, 1]: the newest frame at the map's size); ``apply_curve_map(frames, alphas, thumbnail)`` -> the
-    enhanced newest frame, (H, W, 3) uint8 RGB (``thumbnail``: the one ``curve_map`` gave);
+    [0, 1]: the newest frame at the map's size); ``apply_curve_map(frames, alphas, thumbnail, gain)`` ->
+    the enhanced newest frame, (H, W, 3) uint8 RGB (``thumbnail``: the one ``curve_map`` gave;
+    ``gain``: None, or a (1, h, w) gain map at the map's size multiplied onto the result, upsampled);
     ``iterations``: how often the curve is applied; ``curve_rule``: how
     (:data:`models.nets.zero_dce.CURVE_RULES`).
     """
@@ -142,7 +143,8 @@ class CurveMapped(Protocol):
 
     def curve_map(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray) -> np.ndarray: ...
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray,
+                        gain: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @runtime_checkable

@@ -130,6 +130,7 @@ class CurveLutBackend:
     def __init__(self, weights: Weights, curves: Path, threads: int) -> None:
         import cv2
 
+        from models.backends.stabilized import GainApplier
         from models.runtime.curve_lut import CurveLUT, pool
         from models.runtime.tone import ColourTrueCurves, exposure_strength
 
@@ -148,6 +149,7 @@ class CurveLutBackend:
         self.colour_true = self.curve_rule == "colour-true"
         self._new_lut = lambda: ColourTrueCurves(self.iterations) if self.colour_true else CurveLUT(self.iterations)
         self.lut = self._new_lut()
+        self._gain = GainApplier()
         self._pool = pool
         self._strength = exposure_strength
         self.burst = weights.burst
@@ -168,11 +170,13 @@ class CurveLutBackend:
             alphas *= self._strength(rgb)
         return alphas, small[0]
 
-    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
+    def apply_curve_map(self, frames: np.ndarray, alphas: np.ndarray, thumbnail: np.ndarray,
+                        gain: np.ndarray | None = None) -> np.ndarray:
         rgb = np.ascontiguousarray(frames[-1])
-        if self.colour_true:
-            return self.lut.apply(rgb, alphas, self._strength(rgb), thumbnail)
-        return self.lut.apply(rgb, alphas[None])
+        if self.colour_true:  # the gain in the same pass
+            return self.lut.apply(rgb, alphas, self._strength(rgb), thumbnail, gain)
+        out = self.lut.apply(rgb, alphas[None])
+        return out if gain is None else self._gain.apply(out, gain)
 
     def enhance(self, frames: np.ndarray) -> np.ndarray:
         alphas, thumbnail = self.curve_map(frames)
@@ -187,6 +191,7 @@ class CurveLutBackend:
         runs its thumbnails instead of :meth:`run_batch`."""
         view = copy.copy(self)
         view.lut = self._new_lut()
+        view._gain = type(self._gain)()
         view._step = step or self.run_batch
         return view
 

@@ -29,21 +29,25 @@ THUMBNAIL_SCALE = 12
 
 
 class GainApplier:
-    """``apply(rgb, gain)``: the (3, h, w) gain map upsampled bilinearly to the frame and multiplied
-    onto it (rounded, saturated). Reuses its full-size buffer between frames of one size."""
+    """``apply(rgb, gain)``: the (1, h, w) gain map (one gain for the three channels) upsampled
+    bilinearly to the frame and multiplied onto it (rounded, saturated). Reuses its full-size buffers
+    between frames of one size."""
 
     def __init__(self) -> None:
         self._buffer = np.empty(0, np.float32)
+        self._buffer3 = np.empty(0, np.float32)
 
     def apply(self, rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
         if float(np.abs(gain - 1.0).max()) < _NO_CHANGE:
             return rgb
         height, width, _ = rgb.shape
-        if self._buffer.shape != rgb.shape:
-            self._buffer = np.empty(rgb.shape, np.float32)
-        small = np.ascontiguousarray(gain.transpose(1, 2, 0))
-        cv2.resize(small, (width, height), dst=self._buffer, interpolation=cv2.INTER_LINEAR)
-        return cv2.multiply(rgb, self._buffer, dtype=cv2.CV_8U)
+        if self._buffer.shape != (height, width):
+            self._buffer = np.empty((height, width), np.float32)
+            self._buffer3 = np.empty(rgb.shape, np.float32)
+        cv2.resize(np.ascontiguousarray(gain.reshape(gain.shape[-2:]), np.float32), (width, height),
+                   dst=self._buffer, interpolation=cv2.INTER_LINEAR)
+        cv2.cvtColor(self._buffer, cv2.COLOR_GRAY2RGB, dst=self._buffer3)
+        return cv2.multiply(rgb, self._buffer3, dtype=cv2.CV_8U)
 
 
 def exposed(gain: np.ndarray, thumbnail: np.ndarray) -> np.ndarray:
@@ -97,7 +101,7 @@ class StabilizedBackend(OutputLayer):
         if self._curves is not None:
             alphas, thumbnail = self._curves.curve_map(frames)
             curve, gain = self.smoother(alphas, thumbnail)
-            return self._gain.apply(self._curves.apply_curve_map(frames, curve, thumbnail), exposed(gain, thumbnail))
+            return self._curves.apply_curve_map(frames, curve, thumbnail, exposed(gain, thumbnail))
         return super().enhance(frames)
 
 

@@ -1,10 +1,11 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, alpha, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder,
+ * apply(x, xb, maps, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder,
  *       lift_from, lift_full)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
- *   alpha  float32 (N):    the curve parameter per pixel, already scaled by the exposure strength
+ *   maps   float32 (N * 2): per pixel the curve parameter, already scaled by the exposure strength, and
+ *          a gain multiplied onto the result (temporal smoothing's; 1 for none)
  *   out    uint8  (N * 3): the enhanced frame (written)
  *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
  *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
@@ -73,10 +74,10 @@ VECTOR_INLINE float exposed(float v, const float *step5) {
  * (a gather), then the rule's arithmetic. As one loop it was not vectorized: 14 ms a 720p frame
  * on one core. */
 VECTOR_CLONES
-static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict alpha, uint8_t *restrict out, Py_ssize_t n,
+static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict maps, uint8_t *restrict out, Py_ssize_t n,
                 float strength, float floor4, float smooth2, float noise4, float box, float keep,
                 float exposure, float shoulder, float lift_from, float lift_full) {
-    float gain_of[CHUNK];
+    float gain_of[CHUNK], share_of[CHUNK];
     const float share = (1.0f - keep) * 255.0f, root = __builtin_powf(exposure, 1.0f / 2.4f);
     /* the shoulder's knee (shoulder_start) and 1 / the room above it */
     const float knee = exposure > 1.0f ? 1.0f - (1.0f - shoulder) * (1.0f - 1.0f / exposure) : 1.0f;
@@ -88,21 +89,23 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         const Py_ssize_t count = n - start < CHUNK ? n - start : CHUNK;
         const uint8_t *xs = x + 3 * start;
-        const float *as = alpha + start;
+        const float *ms = maps + 2 * start;
         for (Py_ssize_t q = 0; q < count; q++) {
             const int r = xs[3 * q], g = xs[3 * q + 1], b = xs[3 * q + 2];
             const int rg = r > g ? r : g;
             const int level = rg > b ? rg : b;
-            float fk = (as[q] + 1.0f) * (BINS / 2.0f);
+            float fk = (ms[2 * q] + 1.0f) * (BINS / 2.0f);
             fk = fk < 0.0f ? 0.0f : (fk > (float)BINS ? (float)BINS : fk);
             const int k = (int)fk;
             const float g0 = gains[k][level], g1 = gains[k + 1][level];
-            gain_of[q] = keep * (g0 + (fk - (float)k) * (g1 - g0));
+            const float smoothing = ms[2 * q + 1];
+            gain_of[q] = smoothing * keep * (g0 + (fk - (float)k) * (g1 - g0));
+            share_of[q] = smoothing * share;
         }
         const uint16_t *xbs = xb + 3 * start;
         uint8_t *os = out + 3 * start;
         for (Py_ssize_t q = 0; q < count; q++) {
-            const float gain = gain_of[q];
+            const float gain = gain_of[q], shared = share_of[q];
             const float r = xs[3 * q], g = xs[3 * q + 1], b = xs[3 * q + 2];
             const float lum = WR * r + WG * g + WB * b;
             const float lum2 = lum * lum, lum4 = lum2 * lum2;
@@ -121,9 +124,9 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
             s1 = s1 < 0.0f ? 0.0f : (s1 > 255.0f ? 255.0f : s1);
             s2 = s2 < 0.0f ? 0.0f : (s2 > 255.0f ? 255.0f : s2);
             /* Step 5: the exposure gain's share, channel by channel. */
-            float o0 = gain * s0 + share * exposed(s0 * (1.0f / 255.0f), step5) + 0.5f;
-            float o1 = gain * s1 + share * exposed(s1 * (1.0f / 255.0f), step5) + 0.5f;
-            float o2 = gain * s2 + share * exposed(s2 * (1.0f / 255.0f), step5) + 0.5f;
+            float o0 = gain * s0 + shared * exposed(s0 * (1.0f / 255.0f), step5) + 0.5f;
+            float o1 = gain * s1 + shared * exposed(s1 * (1.0f / 255.0f), step5) + 0.5f;
+            float o2 = gain * s2 + shared * exposed(s2 * (1.0f / 255.0f), step5) + 0.5f;
             o0 = o0 > 255.0f ? 255.0f : o0;
             o1 = o1 > 255.0f ? 255.0f : o1;
             o2 = o2 > 255.0f ? 255.0f : o2;
@@ -135,20 +138,21 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
 }
 
 static PyObject *apply(PyObject *self, PyObject *args) {
-    Py_buffer x, xb, alpha, out;
+    Py_buffer x, xb, maps, out;
     float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffffff", &x, &xb, &alpha, &out, &strength, &floor4, &smooth2,
+    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffffff", &x, &xb, &maps, &out, &strength, &floor4, &smooth2,
                           &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full))
         return NULL;
     PyObject *result = NULL;
-    const Py_ssize_t n = alpha.len / (Py_ssize_t)sizeof(float);
-    if (x.len != 3 * n || xb.len != 3 * n * (Py_ssize_t)sizeof(uint16_t) || out.len != 3 * n) {
-        PyErr_SetString(PyExc_ValueError, "apply: x, xb and out must hold 3 values for each alpha");
+    const Py_ssize_t n = maps.len / (Py_ssize_t)(2 * sizeof(float));
+    if (maps.len != n * (Py_ssize_t)(2 * sizeof(float)) || x.len != 3 * n || xb.len != 3 * n * (Py_ssize_t)sizeof(uint16_t)
+        || out.len != 3 * n) {
+        PyErr_SetString(PyExc_ValueError, "apply: x, xb and out must hold 3 values for each pair of maps");
     } else {
         if (gains_iterations != iterations) build_gains(iterations);
         Py_BEGIN_ALLOW_THREADS
-        run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)alpha.buf, (uint8_t *)out.buf, n,
+        run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)maps.buf, (uint8_t *)out.buf, n,
             strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full);
         Py_END_ALLOW_THREADS
         result = Py_None;
@@ -156,7 +160,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
     }
     PyBuffer_Release(&x);
     PyBuffer_Release(&xb);
-    PyBuffer_Release(&alpha);
+    PyBuffer_Release(&maps);
     PyBuffer_Release(&out);
     return result;
 }

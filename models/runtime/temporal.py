@@ -5,11 +5,13 @@ exposure hunting, codec pumping) with a slightly different output brightness: th
 Everything here works on the **low-resolution curve map** (Zero-DCE++'s 1/scale alphas, before
 upsampling) and the thumbnail it was estimated from, so it costs nothing at full resolution:
 
-- ``strength``: the output brightness is stabilised: the enhanced thumbnail (curves applied at
-  low resolution) is averaged over time (exponential moving average) and each frame gets a
+- ``strength``: the output brightness is stabilised: the enhanced thumbnail's luma (curves applied
+  at low resolution) is averaged over time (exponential moving average) and each frame gets a
   low-resolution gain map ``average / current`` (bounded by ``max_gain``), upsampled and
-  multiplied onto the enhanced frame. Low-frequency brightness changes that are not in the scene's
-  recent history are removed; edges and motion stay sharp (the gain map is smooth).
+  multiplied onto all three channels of the enhanced frame. Low-frequency brightness changes that
+  are not in the scene's recent history are removed; edges and motion stay sharp (the gain map is
+  smooth), and the colours are the model's (one gain for the three channels: a gain per channel
+  pulled a passing red car's region towards the grey before it).
 - ``curve_strength``: an EMA of the curve map itself. Off by default: measured on our clips, it
   *raises* flicker, because Zero-DCE++'s per-frame curve partly compensates a darker or brighter
   input frame and averaging the curve removes that compensation (see ``tests/models/runtime/test_temporal.py``).
@@ -101,9 +103,9 @@ class BrightnessStabilizer:
     """Temporal state of the output brightness of one video: ``__call__(thumbnail, enhanced) -> gain``.
 
     ``thumbnail``: the input frame downscaled, (3, h, w) float32 in [0, 1] (scene cuts are detected
-    on it); ``enhanced``: the enhanced frame at the same size. Returns a (3, h, w) gain map that
-    pulls the enhanced frame towards the moving average of the scene's recent enhanced frames,
-    bounded by ``max_gain``; all ones on the first frame of a scene. Works with any single-frame
+    on it); ``enhanced``: the enhanced frame at the same size. Returns a (1, h, w) gain map, one gain
+    for the three channels, that pulls the enhanced frame's luma towards the moving average of the
+    scene's recent enhanced frames', bounded by ``max_gain``; all ones on the first frame of a scene. Works with any single-frame
     model (it only looks at thumbnails). ``cuts`` counts the scene cuts seen after the first frame.
     """
 
@@ -128,8 +130,10 @@ class BrightnessStabilizer:
 
     def gain(self, enhanced: np.ndarray, fresh: bool) -> np.ndarray:
         """The gain map for ``enhanced`` (a new scene starts the average afresh)."""
+        from models.runtime.tone import LUMA
+
         cfg = self.config
-        enhanced = np.clip(np.asarray(enhanced, np.float32), 1e-3, 1.0)
+        enhanced = np.clip(np.tensordot(np.asarray(LUMA, np.float32), np.asarray(enhanced, np.float32), 1)[None], 1e-3, 1.0)
         if fresh or not cfg.strength or self.level is None or self.level.shape != enhanced.shape:
             self.level = enhanced
             return np.ones_like(enhanced)
@@ -146,7 +150,7 @@ class CurveSmoother:
     ``alphas``: the frame's low-resolution curve map (C, h, w) float32 in [-1, 1] (C = 3, or
     3 * iterations for Zero-DCE); ``thumbnail``: (3, h, w) float32 in [0, 1], the frame downscaled to
     the map's size (Zero-DCE++'s average-pooled input). Returns the curve map to use and a
-    (3, h, w) gain map to multiply onto the enhanced frame after upsampling both: the
+    (1, h, w) gain map to multiply onto the enhanced frame after upsampling both: the
     :class:`BrightnessStabilizer` of the curves applied to the thumbnail. ``cuts`` counts the scene
     cuts seen after the first frame.
     """

@@ -26,10 +26,16 @@ def _run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
 def test_gain_applier_multiplies_and_skips_a_unit_gain() -> None:
     rgb = np.full((36, 48, 3), 100, np.uint8)
     applier = GainApplier()
-    assert applier.apply(rgb, np.ones((3, 3, 4), np.float32)) is rgb
-    out = applier.apply(rgb, np.full((3, 3, 4), 1.1, np.float32))
+    assert applier.apply(rgb, np.ones((1, 3, 4), np.float32)) is rgb
+    out = applier.apply(rgb, np.full((1, 3, 4), 1.1, np.float32))
     assert out.dtype == np.uint8 and out.shape == rgb.shape and np.all(out == 110)
-    assert np.all(applier.apply(rgb, np.full((3, 3, 4), 3.0, np.float32)) == 255)  # saturates, no wrap-around
+    assert np.all(applier.apply(rgb, np.full((1, 3, 4), 3.0, np.float32)) == 255)  # saturates, no wrap-around
+    # One gain for the three channels: a coloured pixel keeps its hue.
+    coloured = np.zeros((36, 48, 3), np.uint8)
+    coloured[..., 0], coloured[..., 1], coloured[..., 2] = 200, 100, 50
+    ramp = np.linspace(0.8, 1.2, 12, dtype=np.float32).reshape(1, 3, 4)
+    out = applier.apply(coloured, ramp).astype(int)
+    assert np.all(np.abs(2 * out[..., 1] - out[..., 0]) <= 2) and np.all(np.abs(4 * out[..., 2] - out[..., 0]) <= 4)
 
 
 @pytest.mark.parametrize("name, exact", [("onnxruntime", False), ("onnxruntime", True), ("torch", True)],

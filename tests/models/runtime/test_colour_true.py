@@ -51,6 +51,21 @@ def test_the_table_path_equals_the_torch_rule(mean: float) -> None:
     assert diff.max() <= 1 and diff.mean() < 0.01  # the same float32 arithmetic, rounded in another order
 
 
+def test_the_smoothing_gain_is_multiplied_on_in_the_same_pass() -> None:
+    from models.backends.stabilized import GainApplier
+
+    rgb = _frame(4, 12.0)
+    alphas = np.random.default_rng(2).uniform(0.2, 0.8, (3, 4, 5)).astype(np.float32)
+    s = exposure_strength(rgb)
+    gain = np.random.default_rng(3).uniform(0.8, 1.25, (1, 4, 5)).astype(np.float32)
+    fused = ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas), gain)
+    apart = GainApplier().apply(ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas)), gain)
+    diff = np.abs(fused.astype(int) - apart.astype(int))
+    assert diff.max() <= 1  # one rounding instead of two
+    assert np.array_equal(ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas), np.ones_like(gain)),
+                          ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas)))
+
+
 def test_an_exposed_frame_is_left_as_it_is_and_a_dark_one_is_brightened() -> None:
     alphas = np.full((3, 2, 2), 0.6, np.float32)
     exposed = _frame(2, 80.0)

@@ -31,7 +31,7 @@ def test_smoother_stabilises_brightness_and_resets_on_a_cut_or_new_size() -> Non
     curve, gain = s(zero, cut)  # a new scene: no gain from the old one
     assert s.cuts == 1 and np.allclose(gain, 1.0)
     curve, gain = s(np.zeros((3, 3, 4), np.float32), cut[:, :3, :4])  # size change: restart
-    assert gain.shape == (3, 3, 4) and np.allclose(gain, 1.0)
+    assert gain.shape == (1, 3, 4) and np.allclose(gain, 1.0)  # one gain for the three channels
 
 
 def test_gain_is_bounded_and_curve_ema_is_optional() -> None:
