@@ -65,10 +65,12 @@ def test_ffprobe_reads_the_pipe_as_it_comes() -> None:
     assert producer.returncode == 0 and probe.returncode == 0, err + probe.stderr
     fields = dict(line.split("=", 1) for line in probe.stdout.split())
     assert (fields["codec_name"], fields["width"], fields["height"]) == ("h264", "640", "360")
-    # Every frame the job says it wrote came through the pipe (how many: the demo renders slower than 30 fps
-    # on a loaded 2-core machine).
+    # Every frame the job says it wrote came through the pipe. How many it wrote in 3 s is the machine's
+    # business, not this test's: a live job drops what it cannot keep up with, and on a loaded 2-core
+    # machine (after the model tests, in one pytest run) it once got 2 frames through, not the 10 this
+    # test used to ask for.
     wrote = int(re.search(r"wrote (\d+) frames to -", err).group(1))
-    assert int(fields["nb_read_frames"]) == wrote >= 10, err
+    assert int(fields["nb_read_frames"]) == wrote >= 1, err
 
 
 def test_a_reader_that_goes_away_ends_the_job_with_one_line() -> None:
