@@ -15,7 +15,7 @@
  *   threshold: the input luma change (levels) at and above which a pixel takes the newest frame alone;
  *   strength:  the weight of the average where the input did not change at all (0..1)
  *
- * Per pixel, with s = (x - dx, y - dy): w = strength * max(0, 1 - |luma - last_luma[s]| / threshold)
+ * Per pixel, with s = (x - dx, y - dy) and r = |luma - last_luma[s]| / threshold: w = strength * max(0, 1 - r^3)
  * (w = 0 where s lies outside the frame), each channel f = out + w * (average[s] - out), stored as the
  * new average and rounded into dst.
  * Plain C on the buffer protocol, float32, the GIL released while it runs.
@@ -43,7 +43,8 @@ VECTOR_INLINE void span(const float *restrict l, const float *restrict ll, const
         for (Py_ssize_t q = 0; q < n; q++) {
             float d = l[start + q] - ll[start + q];
             d = d < 0.0f ? -d : d;
-            float w = 1.0f - d * inv;
+            const float r = d * inv;
+            float w = 1.0f - r * r * r;
             w = w > 0.0f ? strength * w : 0.0f;
             w3[3 * q] = w;
             w3[3 * q + 1] = w;

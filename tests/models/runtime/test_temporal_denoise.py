@@ -38,7 +38,7 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
             aligned = luma[m : h - m : k, m : w - m : k] - last[m - dy : h - m - dy : k, m - dx : w - m - dx : k]
             threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
             change = np.abs(luma - _shifted(last, dx, dy, np.inf))
-            w8 = cfg.strength * np.clip(1.0 - change / threshold, 0.0, 1.0)
+            w8 = cfg.strength * np.clip(1.0 - (change / threshold) ** 3, 0.0, 1.0)
             f = np.clip(o + w8[..., None] * (_shifted(average, dx, dy, 0.0) - o), 0.0, 255.0)
             average = np.floor(f * 256.0 + 0.5) / 256.0
         last = luma
