@@ -30,8 +30,11 @@ THUMBNAIL_SCALE = 12
 
 class GainApplier:
     """``apply(rgb, gain)``: the (1, h, w) gain map (one gain for the three channels) upsampled
-    bilinearly to the frame and multiplied onto it (rounded, saturated). Reuses its full-size buffers
-    between frames of one size."""
+    bilinearly to the frame and multiplied onto it (rounded), at most as far as takes a pixel's
+    brightest channel to 254: the smoothing never clips a highlight the model left below white (a
+    channel the model took to 255 stays). The fast path does the same in its own pass
+    (:class:`models.runtime.tone.ColourTrueCurves`). Reuses its full-size buffers between frames of
+    one size."""
 
     def __init__(self) -> None:
         self._buffer = np.empty(0, np.float32)
@@ -46,6 +49,8 @@ class GainApplier:
             self._buffer3 = np.empty(rgb.shape, np.float32)
         cv2.resize(np.ascontiguousarray(gain.reshape(gain.shape[-2:]), np.float32), (width, height),
                    dst=self._buffer, interpolation=cv2.INTER_LINEAR)
+        top = np.maximum(rgb.max(2), 1).astype(np.float32)
+        np.minimum(self._buffer, np.maximum(np.float32(254.0) / top, np.float32(1.0)), out=self._buffer)
         cv2.cvtColor(self._buffer, cv2.COLOR_GRAY2RGB, dst=self._buffer3)
         return cv2.multiply(rgb, self._buffer3, dtype=cv2.CV_8U)
 

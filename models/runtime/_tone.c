@@ -5,7 +5,8 @@
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   maps   float32 (N * 2): per pixel the curve parameter, already scaled by the exposure strength, and
- *          a gain multiplied onto the result (temporal smoothing's; 1 for none)
+ *          a gain multiplied onto the result (temporal smoothing's; 1 for none), at most as far as takes
+ *          the pixel's brightest channel to 254 (the gain never clips what the rule left below white)
  *   out    uint8  (N * 3): the enhanced frame (written)
  *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
  *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
@@ -77,7 +78,7 @@ VECTOR_CLONES
 static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict maps, uint8_t *restrict out, Py_ssize_t n,
                 float strength, float floor4, float smooth2, float noise4, float box, float keep,
                 float exposure, float shoulder, float lift_from, float lift_full) {
-    float gain_of[CHUNK], share_of[CHUNK];
+    float gain_of[CHUNK], smooth_of[CHUNK];
     const float share = (1.0f - keep) * 255.0f, root = __builtin_powf(exposure, 1.0f / 2.4f);
     /* the shoulder's knee (shoulder_start) and 1 / the room above it */
     const float knee = exposure > 1.0f ? 1.0f - (1.0f - shoulder) * (1.0f - 1.0f / exposure) : 1.0f;
@@ -98,14 +99,13 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
             fk = fk < 0.0f ? 0.0f : (fk > (float)BINS ? (float)BINS : fk);
             const int k = (int)fk;
             const float g0 = gains[k][level], g1 = gains[k + 1][level];
-            const float smoothing = ms[2 * q + 1];
-            gain_of[q] = smoothing * keep * (g0 + (fk - (float)k) * (g1 - g0));
-            share_of[q] = smoothing * share;
+            gain_of[q] = keep * (g0 + (fk - (float)k) * (g1 - g0));
+            smooth_of[q] = ms[2 * q + 1];
         }
         const uint16_t *xbs = xb + 3 * start;
         uint8_t *os = out + 3 * start;
         for (Py_ssize_t q = 0; q < count; q++) {
-            const float gain = gain_of[q], shared = share_of[q];
+            const float gain = gain_of[q];
             const float r = xs[3 * q], g = xs[3 * q + 1], b = xs[3 * q + 2];
             const float lum = WR * r + WG * g + WB * b;
             const float lum2 = lum * lum, lum4 = lum2 * lum2;
@@ -124,9 +124,17 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
             s1 = s1 < 0.0f ? 0.0f : (s1 > 255.0f ? 255.0f : s1);
             s2 = s2 < 0.0f ? 0.0f : (s2 > 255.0f ? 255.0f : s2);
             /* Step 5: the exposure gain's share, channel by channel. */
-            float o0 = gain * s0 + shared * exposed(s0 * (1.0f / 255.0f), step5) + 0.5f;
-            float o1 = gain * s1 + shared * exposed(s1 * (1.0f / 255.0f), step5) + 0.5f;
-            float o2 = gain * s2 + shared * exposed(s2 * (1.0f / 255.0f), step5) + 0.5f;
+            const float p0 = gain * s0 + share * exposed(s0 * (1.0f / 255.0f), step5);
+            const float p1 = gain * s1 + share * exposed(s1 * (1.0f / 255.0f), step5);
+            const float p2 = gain * s2 + share * exposed(s2 * (1.0f / 255.0f), step5);
+            /* The smoothing gain, at most what takes the brightest channel to 254 (never below 1). */
+            const float p01 = p0 > p1 ? p0 : p1, top = p01 > p2 ? p01 : p2;
+            float limit = 254.0f / (top > 1e-3f ? top : 1e-3f);
+            limit = limit > 1.0f ? limit : 1.0f;
+            const float smoothing = smooth_of[q] < limit ? smooth_of[q] : limit;
+            float o0 = smoothing * p0 + 0.5f;
+            float o1 = smoothing * p1 + 0.5f;
+            float o2 = smoothing * p2 + 0.5f;
             o0 = o0 > 255.0f ? 255.0f : o0;
             o1 = o1 > 255.0f ? 255.0f : o1;
             o2 = o2 > 255.0f ? 255.0f : o2;

@@ -29,7 +29,13 @@ def test_gain_applier_multiplies_and_skips_a_unit_gain() -> None:
     assert applier.apply(rgb, np.ones((1, 3, 4), np.float32)) is rgb
     out = applier.apply(rgb, np.full((1, 3, 4), 1.1, np.float32))
     assert out.dtype == np.uint8 and out.shape == rgb.shape and np.all(out == 110)
-    assert np.all(applier.apply(rgb, np.full((1, 3, 4), 3.0, np.float32)) == 255)  # saturates, no wrap-around
+    # A gain never takes a highlight to white (254 at most), nor dims what the model took there itself.
+    assert np.all(applier.apply(rgb, np.full((1, 3, 4), 3.0, np.float32)) == 254)
+    lamp = rgb.copy()
+    lamp[0, 0] = (255, 250, 120)
+    out = applier.apply(lamp, np.full((1, 3, 4), 1.2, np.float32)).astype(int)
+    assert tuple(out[0, 0]) == (255, 250, 120) and np.all(out[1:] == 120)
+    assert np.all(applier.apply(lamp, np.full((1, 3, 4), 0.5, np.float32))[0, 0] == (128, 125, 60))
     # One gain for the three channels: a coloured pixel keeps its hue.
     coloured = np.zeros((36, 48, 3), np.uint8)
     coloured[..., 0], coloured[..., 1], coloured[..., 2] = 200, 100, 50
