@@ -11,6 +11,7 @@ from pathlib import Path
 
 from models.catalog import Weights, sha256
 from models.errors import ConfigError
+from models.runtime.tone import EXPOSURE_MIX
 
 DATASETS = {
     "lol": "LOL (Wei et al., BMVC 2018)",
@@ -88,8 +89,8 @@ RULES = {
 }
 
 
-RUNTIME_MIX = ("; when running, half of the output is an exposure gain in linear light matched to the curve's own "
-               "brightness (step 5 of `models/nets/tone.py`: the scene's contrast kept)")
+RUNTIME_MIX = (f"; when running, {EXPOSURE_MIX:g} of the output is an exposure gain in linear light matched to the "
+               "curve's own brightness (step 5 of `models/nets/tone.py`: the scene's contrast kept)")
 
 
 def _mix_note(rule: str, cfg: dict) -> str:

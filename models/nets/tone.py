@@ -32,7 +32,7 @@ magenta. Applied here instead:
    strength of step 2. Added after the curve models were fine-tuned (so not in their training loop);
    measured in :mod:`models.runtime.tone`: LOL 20.752 / 0.6924 -> 20.934 / 0.7088, the night clips'
    static temporal noise 13.8 -> 8.6 levels.
-5. **Half a curve, half an exposure.** A curve trained to bring every region to a set brightness
+5. **Mostly an exposure, a little curve.** A curve trained to bring every region to a set brightness
    (Zero-DCE's exposure loss) flattens a scene: dark regions are lifted more than bright ones, and
    a street at night comes out as low-contrast grey. An under-exposed frame is the scene's light
    scaled down, and the exact undo is one gain in linear light, channel by channel (what a longer
@@ -41,10 +41,11 @@ magenta. Applied here instead:
    of each channel ``c`` after steps 3-4, where ``G`` (:func:`exposure_gain`) is the curve's own
    brightening as one factor in linear light (the mean linear light of the frame through the
    curve over its own, on the frame averaged to the curve map's size). The network still decides
-   how bright; the gain half keeps the scene's contrast, the curve half keeps highlights below
-   white (a lamp the gain clips is still only half-way from the curve's value to white). Added
-   after the curve models were trained (so not in their training loop); measured in
-   :mod:`models.runtime.tone` (``EXPOSURE_MIX``).
+   how bright; the gain (0.8 of the output) keeps the scene's contrast, with a toe that keeps a
+   camera's black down and a shoulder that keeps highlights below white; the curve (0.2) lifts a
+   dark region beside a bright one more than a single gain would. Added after the curve models
+   were trained (so not in their training loop); measured in :mod:`models.runtime.tone`
+   (``EXPOSURE_MIX``).
 
 Tensors are NCHW float RGB in [0, 1]; ``alphas`` in [-1, 1] as the networks return them (one
 3-channel map shared by every iteration, or ``3 * iterations`` channels, one map per iteration).
@@ -161,7 +162,7 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int,
     d2 = (y_in - y_box) ** 2
     y_in = y_in - strength * (LUMA_NOISE**4 / (LUMA_NOISE**4 + d2 * d2)) * (y_in - y_box)
     cleaned = (y_in + chroma).clamp(0.0, 1.0)
-    # Step 5: half the curve's gain, half the exposure gain in linear light, channel by channel.
+    # Step 5: the curve's gain and the exposure gain in linear light (channel by channel), mixed.
     return (1.0 - EXPOSURE_MIX) * cleaned * (y / value.clamp_min(_EPS)) + \
         EXPOSURE_MIX * exposure_curve(cleaned, gain)
 

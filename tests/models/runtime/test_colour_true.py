@@ -62,6 +62,12 @@ def test_the_smoothing_gain_is_multiplied_on_in_the_same_pass() -> None:
     apart = GainApplier().apply(ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas)), gain)
     diff = np.abs(fused.astype(int) - apart.astype(int))
     assert diff.max() <= 1  # one rounding instead of two
+    # Neither takes a highlight to white.
+    lamp = rgb.copy()
+    lamp[20:25, 30:35] = (150, 140, 90)
+    hot = ColourTrueCurves().apply(lamp, alphas * s, s, _thumbnail(lamp, alphas))
+    pushed = ColourTrueCurves().apply(lamp, alphas * s, s, _thumbnail(lamp, alphas), np.full_like(gain, 1.25))
+    assert (hot.max(2) < 255).all() and (pushed.max(2) < 255).all() and pushed.mean() > hot.mean()
     assert np.array_equal(ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas), np.ones_like(gain)),
                           ColourTrueCurves().apply(rgb, alphas * s, s, _thumbnail(rgb, alphas)))
 
@@ -78,10 +84,10 @@ def test_an_exposed_frame_is_left_as_it_is_and_a_dark_one_is_brightened() -> Non
 
 
 def test_hue_and_saturation_are_kept_and_nothing_new_clips() -> None:
-    # An orange suit and a red cup in a dark room: the colour survives brightening. Half the output
-    # keeps the channels' ratios in sRGB values (the curve's one gain a pixel), half in linear light
-    # (a longer exposure: the same light, more of it, which in sRGB values lifts the smallest channel
-    # most): the saturation lies between the two, the hue order is the input's.
+    # An orange suit and a red cup in a dark room: the colour survives brightening. Part of the output
+    # keeps the channels' ratios in sRGB values (the curve's one gain a pixel), most of it those in
+    # linear light (a longer exposure: the same light, more of it, which in sRGB values lifts the
+    # smallest channel most): the saturation lies between the two, the hue order is the input's.
     from models.runtime.srgb import linear_to_srgb, srgb_to_linear
 
     rgb = np.zeros((60, 40, 3), np.uint8)
@@ -96,7 +102,7 @@ def test_hue_and_saturation_are_kept_and_nothing_new_clips() -> None:
         lit = srgb_to_linear(want / 255.0)
         exposure = 255.0 * linear_to_srgb(lit * float(srgb_to_linear(got.max() / 255.0) / lit.max()))
         assert 0.97 * saturation(exposure) < saturation(got) < 1.03 * saturation(want)
-        assert saturation(got) > 0.8 * saturation(want)
+        assert saturation(got) > 0.75 * saturation(want)  # the orange keeps 0.80, as a longer exposure would
     bright = np.full((8, 8, 3), (250, 120, 40), np.uint8)
     bright[0, 0] = (10, 10, 10)  # keeps the frame mean dark enough to enhance
     out = _cpu_rule(bright, np.full((3, 1, 1), 0.9, np.float32))
@@ -166,8 +172,8 @@ def test_step_5_curve_is_a_linear_light_gain_above_the_toe_keeps_black_and_never
 
 
 def test_step_5_keeps_the_contrast_of_an_underexposed_scene(monkeypatch) -> None:
-    # The same scene exposed 12x shorter (linear light / 12, rounded to 8 bits): half of the output
-    # the exposure gain brings it closer to the truth, after matching brightness, than the curve alone,
+    # The same scene exposed 12x shorter (linear light / 12, rounded to 8 bits): the exposure gain's share
+    # of the output brings it closer to the truth, after matching brightness, than the curve alone,
     # which lifts the dark regions more than the bright ones.
     from models.runtime import tone as tone_module
     from models.runtime.srgb import linear_to_srgb, srgb_to_linear
@@ -178,10 +184,12 @@ def test_step_5_keeps_the_contrast_of_an_underexposed_scene(monkeypatch) -> None
     dark = (255.0 * linear_to_srgb(srgb_to_linear(truth / 255.0) / 12.0) + 0.5).astype(np.uint8)
     alphas = np.full((3, 15, 20), 0.75, np.float32)
 
+    shipped = tone_module.EXPOSURE_MIX
+
     def error(mix: float) -> float:
         monkeypatch.setattr(tone_module, "EXPOSURE_MIX", mix)
         out = _cpu_rule(dark, alphas).astype(np.float32)
         out *= truth.mean() / out.mean()
         return float(np.abs(out - truth).mean())
 
-    assert error(0.5) < 0.8 * error(0.0)
+    assert error(shipped) < 0.8 * error(0.0)
