@@ -144,7 +144,9 @@ def test_switching_the_model_keeps_the_stream_and_changes_the_picture(make_broad
     new = wait_until(lambda: (f := next_frame(sub)).model == "zero-dce" and f, 10.0, "a frame made by zero-dce")
     assert new.seq > old.seq, "the frame sequence restarted"
     assert np.array_equal(new.before, old.before), "the still input changed"
-    assert np.abs(new.after.astype(int) - old.after).mean() > 2.0, "switching the model did not change the picture"
+    # (about a level apart on average on this still: most of both models' tone is step 5's exposure gain, and
+    # the two networks ask for similar brightness; one model's frames of this still repeat exactly)
+    assert np.abs(new.after.astype(int) - old.after).mean() > 0.5, "switching the model did not change the picture"
     later = next_frame(sub)
     assert later.seq > new.seq and later.model == "zero-dce"
     status = channel.status()
