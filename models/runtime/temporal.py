@@ -11,7 +11,7 @@ upsampling) and the thumbnail it was estimated from, so it costs nothing at full
   multiplied onto all three channels of the enhanced frame. Low-frequency brightness changes that
   are not in the scene's recent history are removed; edges and motion stay sharp (the gain map is
   smooth), and the colours are the model's (one gain for the three channels: a gain per channel
-  pulled a passing red car's region towards the grey before it).
+  would pull a passing red car's region towards the colour that was there before it).
 - ``curve_strength``: an EMA of the curve map itself. Off by default: measured on our clips, it
   *raises* flicker, because Zero-DCE++'s per-frame curve partly compensates a darker or brighter
   input frame and averaging the curve removes that compensation (see ``tests/models/runtime/test_temporal.py``).
