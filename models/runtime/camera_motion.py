@@ -77,7 +77,7 @@ class CameraMotion:
         # then the correlation's and its neighbours.
         candidates = list(dict.fromkeys([(0, 0), self._shift] + [(gx + i, gy + j) for j in (-1, 0, 1) for i in (-1, 0, 1)]))
         margin = max(max(abs(c[0]), abs(c[1])) for c in candidates)
-        step = max(1, min(STEP, min(height, width) // SAMPLES))
+        step = grid_step(height, width)
         changes = {c: change(luma, last, *c, margin, step) for c in candidates}
         best = min(candidates, key=lambda c: float(changes[c].mean()) if changes[c].size else float("inf"))
         # A shift that only lines up something moving (headlights on a dark street) lowers the mean
@@ -86,6 +86,12 @@ class CameraMotion:
             best = (0, 0)
         self._shift = best
         return best
+
+
+def grid_step(height: int, width: int) -> int:
+    """The step of the full-size comparisons' grid for a frame of this size: every ``STEP``-th row and
+    column, denser where that would leave fewer than ``SAMPLES`` rows."""
+    return max(1, min(STEP, min(height, width) // SAMPLES))
 
 
 def change(luma: np.ndarray, last: np.ndarray, dx: int, dy: int, margin: int, step: int = STEP) -> np.ndarray:

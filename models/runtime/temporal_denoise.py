@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from models.errors import ConfigError
-from models.runtime.camera_motion import SAMPLES, STEP, CameraMotion, change
+from models.runtime.camera_motion import CameraMotion, change, grid_step
 from models.runtime.parallel import run_bands
 from models.runtime.tone import exposure_strength
 
@@ -121,9 +121,7 @@ class TemporalDenoiser:
         every 8th row and column at 720p, 14,000 pixels; every 4th took 0.8 ms a 720p frame for the same
         median, this 0.04), within ``[least, threshold]``."""
         cfg = self.config
-        height, width = luma.shape
-        step = max(1, min(STEP, min(height, width) // SAMPLES))
-        changed = change(luma, last, dx, dy, max(abs(dx), abs(dy)), step=step)
+        changed = change(luma, last, dx, dy, max(abs(dx), abs(dy)), step=grid_step(*luma.shape))
         median = float(np.median(changed)) if changed.size else cfg.threshold
         return float(np.clip(cfg.noise_scale * median, cfg.least, cfg.threshold))
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from models.errors import ConfigError
-from models.runtime.camera_motion import SAMPLES, STEP
+from models.runtime.camera_motion import grid_step
 from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
 
 
@@ -34,7 +34,7 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
         else:
             m = max(abs(dx), abs(dy))
             h, w = luma.shape
-            k = max(1, min(STEP, min(h, w) // SAMPLES))  # the camera motion's grid
+            k = grid_step(h, w)  # the camera motion's grid
             aligned = luma[m : h - m : k, m : w - m : k] - last[m - dy : h - m - dy : k, m - dx : w - m - dx : k]
             threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
             change = np.abs(luma - _shifted(last, dx, dy, np.inf))
