@@ -2,9 +2,9 @@
 
 :class:`StabilizedBackend` wraps any loaded backend (the one implementation of smoothing): per frame
 it pools the input and the enhanced frame by ``scale``, asks a
-:class:`models.runtime.temporal.BrightnessStabilizer` for a low-resolution gain map (the scene's
-moving-average brightness over this frame's, reset on a scene cut) and multiplies it, upsampled,
-onto the enhanced frame. A backend that can hand over its curve map (Zero-DCE++'s lookup-table path,
+:class:`models.runtime.temporal.BrightnessStabilizer` for a gain (the scene's moving-average
+brightness over this frame's, one value for the frame held in a low-resolution map, reset on a scene
+cut) and multiplies it, upsampled, onto the enhanced frame. A backend that can hand over its curve map (Zero-DCE++'s lookup-table path,
 :class:`models.backends.CurveMapped`) gives the thumbnails for free: the map's own input and the
 curves applied to it (:class:`models.runtime.temporal.CurveSmoother`).
 
