@@ -10,10 +10,10 @@ average of the enhanced frames and the rest the newest enhanced frame; the weigh
 falls to 0 as the change grows to the frame's threshold, as ``1 - r ** 3`` of the change's share
 ``r`` of the threshold (flat while the change is the camera's noise, steep towards the threshold),
 so anything that moves (a headlight, a walker) is the newest frame alone. When the camera itself moves (a pan, a hand-held
-phone), the last frame and the average are first shifted by the camera's motion, to the whole pixel
-(:mod:`models.runtime.camera_motion`), so the still scene is averaged along it; what the shift does
-not line up (sub-pixel remainders on sharp edges, parallax, zoom) fails the same test and is the
-newest frame. A scene cut changes every pixel and starts the average again. The decision is made in
+phone), the last frame and the average are first shifted by the camera's motion, to a fraction of a
+pixel (:mod:`models.runtime.camera_motion`; bilinear where the shift has a fraction), so the still
+scene is averaged along it; what the shift does not line up (parallax, zoom) fails the same test and
+is the newest frame. A scene cut changes every pixel and starts the average again. The decision is made in
 input levels, where the camera's noise is a few levels whatever the model's gain, and the average is
 of the output.
 
@@ -71,9 +71,9 @@ class TemporalDenoiseConfig:
     within ``benchmarks/eval_real.py``'s targets (its threshold is the 1-level floor: H.264 repeats
     its still blocks).
 
-    ``follow_camera``: line the average up with the camera's motion (a whole-pixel shift of the frame,
-    :mod:`models.runtime.camera_motion`) before comparing and averaging, so that a panning or hand-held
-    camera's still scene is averaged too; without it only a fixed camera's is. Measured
+    ``follow_camera``: line the average up with the camera's motion (a shift of the frame to a fraction
+    of a pixel, :mod:`models.runtime.camera_motion`) before comparing and averaging, so that a panning
+    or hand-held camera's still scene is averaged too; without it only a fixed camera's is. Measured
     (``benchmarks/eval_burst.py --frames 24``, the panning shot at 4 px a frame, GT-mean PSNR / SSIM):
     22.57 / 0.525 without, 22.97 / 0.566 with; the static and infrared shots are unchanged (the
     motion estimate keeps them at no shift), and so are the lights of ``benchmarks/eval_ghost.py``.
@@ -108,7 +108,7 @@ class TemporalDenoiser:
         self._last_luma: np.ndarray | None = None
         self._average = np.empty(0, np.uint16)
         self._spare = np.empty(0, np.uint16)
-        self.shift = (0, 0)
+        self.shift = (0.0, 0.0)  # the camera's motion at the last frame, to a fraction of a pixel
 
     @staticmethod
     def _luma(inp: np.ndarray) -> np.ndarray:
@@ -132,11 +132,14 @@ class TemporalDenoiser:
         out = np.ascontiguousarray(out, np.uint8)
         strength = self.config.strength * exposure_strength(inp)
         if strength <= 0.0:  # an exposed frame: the model's own, and the average starts again after it
-            self._last_luma, self.shift = None, (0, 0)
+            self._last_luma, self.shift = None, (0.0, 0.0)
             return out
         luma = self._luma(inp)
         last = self._last_luma if self._last_luma is not None and self._last_luma.shape == luma.shape else None
-        dx, dy = self.shift = self._motion.shift(luma, last) if self._motion is not None else (0, 0)
+        if self._motion is not None:
+            self._motion.shift(luma, last)
+            self.shift = self._motion.fine
+        dx, dy = round(self.shift[0]), round(self.shift[1])  # to the whole pixel, for the threshold's median
         if last is None:
             self._last_luma = luma
             self._average = np.left_shift(out, 8, dtype=np.uint16)
@@ -147,8 +150,10 @@ class TemporalDenoiser:
         height, width = luma.shape
         flat = [a.reshape(-1) for a in (luma, self._last_luma, out, self._average, self._spare, dst)]
 
+        fx, fy = self.shift
+
         def rows(begin: int, end: int) -> None:
-            self._run(*flat, width, begin, end, dx, dy, threshold, strength)
+            self._run(*flat, width, begin, end, fx, fy, threshold, strength)
 
         run_bands(rows, height, width)
         self._last_luma = luma

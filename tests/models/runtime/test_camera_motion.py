@@ -88,3 +88,24 @@ def test_headlights_on_a_dark_flat_street_are_not_followed() -> None:
         frame[80:100, 20 + 8 * k : 44 + 8 * k] = 250.0
         frames.append(cv2.boxFilter(frame, -1, (3, 3)))
     assert _track(motion, frames) == [(0, 0)] * 8
+
+
+def test_a_pan_by_fractions_of_a_pixel_is_found_to_a_tenth() -> None:
+    # A dashcam's bob: the scene moves by fractions of a pixel (bilinear views of one texture).
+    scene = _texture(480, 760)
+    rng = np.random.default_rng(5)
+    steps = [(-4.0, -0.98), (-4.0, 0.6), (2.4, 0.3), (-3.0, 0.0)]
+    x, y = 60.0, 60.0
+    frames = []
+    for dx, dy in [(0.0, 0.0), *steps]:
+        x, y = x - dx, y - dy
+        view = cv2.warpAffine(scene, np.float32([[1, 0, -x], [0, 1, -y]]), (640, 360), flags=cv2.INTER_LINEAR)
+        frames.append(cv2.boxFilter(view + rng.normal(0.0, 1.5, view.shape).astype(np.float32), -1, (3, 3)))
+    motion = CameraMotion()
+    for k, (dx, dy) in enumerate(steps, start=1):
+        whole = motion.shift(frames[k], frames[k - 1])
+        assert whole == (round(dx), round(dy))
+        assert abs(motion.fine[0] - dx) <= 0.1 and abs(motion.fine[1] - dy) <= 0.1, (motion.fine, (dx, dy))
+    # A fixed camera stays whole: no fraction is made up from its noise.
+    motion.shift(frames[0] + rng.normal(0.0, 1.0, frames[0].shape).astype(np.float32), frames[0])
+    assert motion.fine == (0.0, 0.0)

@@ -11,21 +11,35 @@ from models.runtime.camera_motion import grid_step
 from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
 
 
-def _shifted(a: np.ndarray, dx: int, dy: int, fill: float) -> np.ndarray:
-    """``a`` moved by (dx, dy): what was at (x - dx, y - dy) lands at (x, y); ``fill`` where nothing does."""
-    out = np.full(a.shape, fill, np.float32)
+def _shifted(a: np.ndarray, dx: float, dy: float, fill: float) -> np.ndarray:
+    """``a`` moved by (dx, dy): what was at (x - dx, y - dy) lands at (x, y), bilinear where the shift
+    has a fraction (the four pixels around the source point); ``fill`` where the source point's pixels
+    are not all in the frame."""
     h, w = a.shape[:2]
-    out[max(0, dy) : min(h, h + dy), max(0, dx) : min(w, w + dx)] = \
-        a[max(0, -dy) : min(h, h - dy), max(0, -dx) : min(w, w - dx)]
+    bx, by = int(np.floor(-dx)), int(np.floor(-dy))
+    ax, ay = -dx - bx, -dy - by
+    cx, cy = int(ax > 0), int(ay > 0)
+    out = np.full(a.shape, fill, np.float32)
+    x0, x1 = max(0, -bx), min(w, w - bx - cx)
+    y0, y1 = max(0, -by), min(h, h - by - cy)
+    if x1 <= x0 or y1 <= y0:
+        return out
+
+    def tap(i: int, j: int) -> np.ndarray:
+        return a[y0 + by + j : y1 + by + j, x0 + bx + i : x1 + bx + i].astype(np.float32)
+
+    out[y0:y1, x0:x1] = ((1 - ax) * (1 - ay) * tap(0, 0) + ax * (1 - ay) * tap(cx, 0) + (1 - ax) * ay * tap(0, cy)
+                         + ax * ay * tap(cx, cy))
     return out
 
 
 def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoiseConfig,
-               shifts: list[tuple[int, int]]) -> list[np.ndarray]:
+               shifts: list[tuple[float, float]]) -> list[np.ndarray]:
     """The rule in numpy, as the docstring says it (the C loop's reference), with the camera's shift
     of each frame given (``shifts``, from the denoiser: the motion estimate is tested on its own)."""
     result, last, average = [], None, None
-    for out, inp, (dx, dy) in zip(outs, ins, shifts, strict=True):
+    for out, inp, (fx, fy) in zip(outs, ins, shifts, strict=True):
+        dx, dy = round(fx), round(fy)  # the threshold's median is taken at the whole pixel
         grey = cv2.cvtColor(inp, cv2.COLOR_RGB2GRAY)
         luma = cv2.boxFilter(grey, cv2.CV_32F, (3, 3), borderType=cv2.BORDER_REPLICATE)
         o = out.astype(np.float32)
@@ -37,9 +51,9 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
             k = grid_step(h, w)  # the camera motion's grid
             aligned = luma[m : h - m : k, m : w - m : k] - last[m - dy : h - m - dy : k, m - dx : w - m - dx : k]
             threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
-            change = np.abs(luma - _shifted(last, dx, dy, np.inf))
+            change = np.abs(luma - _shifted(last, fx, fy, np.inf))
             w8 = cfg.strength * np.clip(1.0 - (change / threshold) ** 3, 0.0, 1.0)
-            f = np.clip(o + w8[..., None] * (_shifted(average, dx, dy, 0.0) - o), 0.0, 255.0)
+            f = np.clip(o + w8[..., None] * (_shifted(average, fx, fy, 0.0) - o), 0.0, 255.0)
             average = np.floor(f * 256.0 + 0.5) / 256.0
         last = luma
         result.append(np.floor(f + 0.5).astype(np.uint8))
@@ -105,6 +119,47 @@ def test_a_panning_cameras_still_scene_is_averaged_too() -> None:
         got[follow] = error([denoiser(o, i) for o, i in zip(outs, ins, strict=True)])
     assert got[True] < 0.7 * error(outs)  # lined up, the still scene's noise is averaged away
     assert got[True] < 0.8 * got[False]  # not lined up, moving texture is mostly left as it is (or smeared)
+
+
+def _bobbing(frames: int, seed: int = 0, size: tuple[int, int] = (90, 160), clean: bool = False) -> list[np.ndarray]:
+    """A still, textured, dark scene seen by a dashcam: 2 px a frame to the left and a vertical bob of
+    fractions of a pixel (bilinear views), noisy (``clean``: the same views without the noise)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    texture = cv2.GaussianBlur(rng.uniform(0.0, 60.0, (h + 16, w + 2 * frames + 16)).astype(np.float32), (0, 0), 1.2)
+    out = []
+    for k in range(frames):
+        m = np.float32([[1, 0, -(4.0 + 2.0 * k)], [0, 1, -(8.0 + 2.0 * np.sin(k / 2.0))]])
+        view = cv2.warpAffine(texture, m, (w, h), flags=cv2.INTER_LINEAR)
+        noise = 0.0 if clean else rng.normal(0.0, 1.5, view.shape)
+        out.append(np.repeat(np.clip(view + noise + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
+    return out
+
+
+def test_a_bobbing_camera_is_lined_up_to_a_fraction_of_a_pixel(monkeypatch) -> None:
+    from models.runtime import camera_motion
+
+    ins, truth = _bobbing(24), _gained(_bobbing(24, clean=True))
+    outs = _gained(ins)
+
+    def run() -> tuple[list[np.ndarray], list[tuple[float, float]]]:
+        denoiser, got, shifts = TemporalDenoiser(), [], []
+        for o, i in zip(outs, ins, strict=True):
+            got.append(denoiser(o, i))
+            shifts.append(denoiser.shift)
+        return got, shifts
+
+    def error(frames: list[np.ndarray]) -> float:  # RMS against the noiseless frames, after the start
+        return float(np.sqrt(np.mean([(f.astype(np.float32) - t) ** 2 for f, t in zip(frames[8:], truth[8:], strict=True)])))
+
+    fine, shifts = run()
+    assert any(abs(dy - round(dy)) > 0.2 for _, dy in shifts)  # the bob was followed by fractions
+    for a, b in zip(fine, _reference(outs, ins, TemporalDenoiseConfig(), shifts), strict=True):
+        assert np.abs(a.astype(int) - b).max() <= 1  # the C loop's bilinear source is the rule's
+    monkeypatch.setattr(camera_motion, "SNAP", 0.51)  # every fraction taken as none: whole pixels only
+    whole, shifts = run()
+    assert all(dy == round(dy) for _, dy in shifts)
+    assert error(fine) < 0.9 * error(whole)
 
 
 def test_still_noise_is_averaged_away_and_the_scene_kept() -> None:
