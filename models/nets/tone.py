@@ -43,9 +43,11 @@ magenta. Applied here instead:
    curve over its own, on the frame averaged to the curve map's size). The network still decides
    how bright; the gain (0.8 of the output) keeps the scene's contrast, with a toe that keeps a
    camera's black down and a shoulder that keeps highlights below white; the curve (0.2) lifts a
-   dark region beside a bright one more than a single gain would. Added after the curve models
-   were trained (so not in their training loop); measured in :mod:`models.runtime.tone`
-   (``EXPOSURE_MIX``).
+   dark region beside a bright one more than a single gain would. The curve's gain has a toe: none
+   at black, all of it from ``CURVE_TOE`` (12 levels of the max channel) up, linear between (a Zero-DCE
+   curve's slope at black is up to 70x: without it a camera's black of 1-2 levels came out as a grey
+   fog). Added after the curve models were trained (so not in their training loop); measured in
+   :mod:`models.runtime.tone` (``EXPOSURE_MIX``, ``CURVE_TOE``).
 
 Tensors are NCHW float RGB in [0, 1]; ``alphas`` in [-1, 1] as the networks return them (one
 3-channel map shared by every iteration, or ``3 * iterations`` channels, one map per iteration).
@@ -65,6 +67,7 @@ from models.runtime.tone import (
     CHROMA_BOX,
     CHROMA_FLOOR,
     CHROMA_SMOOTH,
+    CURVE_TOE,
     DARK,
     EXPOSURE_MIX,
     LIFT,
@@ -162,9 +165,11 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int,
     d2 = (y_in - y_box) ** 2
     y_in = y_in - strength * (LUMA_NOISE**4 / (LUMA_NOISE**4 + d2 * d2)) * (y_in - y_box)
     cleaned = (y_in + chroma).clamp(0.0, 1.0)
-    # Step 5: the curve's gain and the exposure gain in linear light (channel by channel), mixed.
-    return (1.0 - EXPOSURE_MIX) * cleaned * (y / value.clamp_min(_EPS)) + \
-        EXPOSURE_MIX * exposure_curve(cleaned, gain)
+    # Step 5: the curve's gain (with its toe: none at black, all of it from CURVE_TOE up) and the
+    # exposure gain in linear light (channel by channel), mixed.
+    toe = (value * (1.0 / CURVE_TOE)).clamp(0.0, 1.0) if CURVE_TOE > 0.0 else 1.0
+    curve_gain = 1.0 + toe * (y / value.clamp_min(_EPS) - 1.0)
+    return (1.0 - EXPOSURE_MIX) * cleaned * curve_gain + EXPOSURE_MIX * exposure_curve(cleaned, gain)
 
 
 def strength_blend(x: Tensor, enhanced: Tensor) -> Tensor:

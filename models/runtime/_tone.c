@@ -1,14 +1,15 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
- * apply(x, xb, maps, out, strength, floor4, smooth2, iterations, noise4, box, keep, exposure, shoulder,
- *       lift_from, lift_full)
+ * apply(x, xb, maps, out, strength, floor4, smooth2, curve_toe, iterations, noise4, box, keep, exposure,
+ *       shoulder, lift_from, lift_full)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   maps   float32 (N * 2): per pixel the curve parameter, already scaled by the exposure strength, and
  *          a gain multiplied onto the result (temporal smoothing's; 1 for none), at most as far as takes
  *          the pixel's brightest channel to 254 (the gain never clips what the rule left below white)
  *   out    uint8  (N * 3): the enhanced frame (written)
- *   strength, floor4, smooth2: as in models/runtime/tone.py; iterations: how often the curve runs;
+ *   strength, floor4, smooth2: as in models/runtime/tone.py; curve_toe: CURVE_TOE in levels (the max
+ *   channel below which the curve's gain fades to none at black; 0 for no toe); iterations: how often the curve runs;
  *   noise4: LUMA_NOISE (levels) to the 4th power, 0 for no luma smoothing; box: 1 / the box's pixels
  *   keep   the curve's share (1 - EXPOSURE_MIX); exposure: step 5's gain in linear light (exposure_gain);
  *   shoulder  where step 5's shoulder starts at a large gain (SHOULDER; 1 at a gain of 1)
@@ -32,19 +33,25 @@ static const float WR = 0.299f, WG = 0.587f, WB = 0.114f;
 #define BINS 2048
 static float gains[BINS + 2][256]; /* the last row repeats the one before: no bounds test in the loop */
 static int gains_iterations = -1;
+static float gains_toe = -1.0f;
 
-static void build_gains(int iterations) {
+/* With the curve's toe (curve_toe levels, 0 for none): the gain g becomes 1 + t (g - 1), t = v / toe
+ * up to 1 (none at black, all of it from the toe up). */
+static void build_gains(int iterations, float curve_toe) {
     for (int k = 0; k <= BINS; k++) {
         const float a = -1.0f + 2.0f * (float)k / BINS;
         for (int level = 0; level < 256; level++) {
             const float v = level / 255.0f;
             float y = v;
             for (int i = 0; i < iterations; i++) y = y + a * y * (1.0f - y);
-            gains[k][level] = y / (v > 1.0f / 255.0f ? v : 1.0f / 255.0f);
+            const float g = y / (v > 1.0f / 255.0f ? v : 1.0f / 255.0f);
+            const float t = curve_toe > 0.0f && (float)level < curve_toe ? (float)level / curve_toe : 1.0f;
+            gains[k][level] = 1.0f + t * (g - 1.0f);
         }
     }
     for (int level = 0; level < 256; level++) gains[BINS + 1][level] = gains[BINS][level];
     gains_iterations = iterations;
+    gains_toe = curve_toe;
 }
 
 /* Step 5's exposure curve of a value v in [0, 1] (models/runtime/tone.py: exposure_curve): above the
@@ -147,10 +154,10 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, maps, out;
-    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full;
+    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full, curve_toe;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*fffifffffff", &x, &xb, &maps, &out, &strength, &floor4, &smooth2,
-                          &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*ffffifffffff", &x, &xb, &maps, &out, &strength, &floor4, &smooth2,
+                          &curve_toe, &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = maps.len / (Py_ssize_t)(2 * sizeof(float));
@@ -158,7 +165,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         || out.len != 3 * n) {
         PyErr_SetString(PyExc_ValueError, "apply: x, xb and out must hold 3 values for each pair of maps");
     } else {
-        if (gains_iterations != iterations) build_gains(iterations);
+        if (gains_iterations != iterations || gains_toe != curve_toe) build_gains(iterations, curve_toe);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)maps.buf, (uint8_t *)out.buf, n,
             strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full);

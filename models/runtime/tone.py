@@ -49,22 +49,31 @@ CHROMA_BOX = 5
 # 13.8; 3 levels 20.947 / 0.7257, 22.85 / 0.432, 10.1; 4 levels 20.934 / 0.7088, 23.58 / 0.480, 8.6;
 # 5 levels 20.889 / 0.6900, 24.06 / 0.514, 7.4; 8 levels 20.668 / 0.6384, 24.36 / 0.528, 6.0.
 LUMA_NOISE = 4.0 / 255.0
-# Not shipped: a toe for step 1, fading the curve's gain to 0 as the max channel falls to black (a
-# Zero-DCE curve's slope at black is (1 + a) ** 8, up to 70x: a pixel of 1 level comes out at 35). It
-# is what would bring the darkest 2 % of LOL's dark photos under benchmarks/eval_real.py's 24 of 235
-# (BT.601), but LOL's own normal-light photos put those pixels at 44.8: every level of toe moved the
-# output away from the truth. Measured with the shipped curve maps (LOL's 50 held-out pairs, the fast
-# path alone, PSNR / SSIM; the 2nd-percentile luma of the 24 LOL stills of eval_real, not re-encoded,
-# which the encoded clip matched):
-#   no toe (shipped)                                        22.342 / 0.7430, p2 28.0
+# Step 5's curve share has a toe: the curve's gain fades to none as the max channel falls to black,
+# linearly from CURVE_TOE (a Zero-DCE curve's slope at black is (1 + a) ** 8, up to 70x: a pixel of 1
+# level came out at 35, and LOL's dark photos as a clip had their darkest 2 % at 25.8 of 235 (BT.601),
+# over benchmarks/eval_real.py's 24: a grey fog where the camera's black was). LOL's own normal-light
+# photos put those pixels at 44.8, so every level of toe moves the output away from LOL's truth.
+# Measured first with the curve as the whole tone (the fast path alone, LOL's 50 held-out pairs PSNR /
+# SSIM; the 2nd-percentile luma of the 24 LOL stills of eval_real, not re-encoded):
+#   no toe                                                  22.342 / 0.7430, p2 28.0
 #   the gain 0 at black, full from 2 / 3 / 4 / 6 levels      22.309 / 0.7420, 26.3; 22.262 / 0.7408, 24.6;
 #                                                           22.200 / 0.7396, 23.7; 22.040 / 0.7372, 22.9
 #   0 up to 0.5 level, full from 2.5 / 3.5 levels           22.264 / 0.7406, 24.6; 22.205 / 0.7393, 23.7
 #   0 up to 1 level, full from 3 levels                     22.210 / 0.7371, 22.9
 #   the same on the 5x5 box's max channel (black regions    22.248 / 0.7367, 23.7 (0 up to 1, full from 3)
 #   only, not dark texture)
-# With the toe that meets p2 <= 24 (full from 4 levels) zero-dce++-clean fell from 22.411 / 0.7536 to
-# 22.258 / 0.7477, under the 0.75 the restorer chain was resolved at.
+# With 0.8 of the output the exposure gain (below; the toe then acts on the curve's fifth, the exact
+# path, torch): no toe 22.664 / 0.7578, p2 26.3; full from 3 levels 22.633 / 0.7573, 25.4; 6 levels
+# 22.557 / 0.7577, 24.6; 8 levels 22.494 / 0.7577, 23.7; 10 levels 22.424 / 0.7575, 23.7; 12 levels
+# (shipped) 22.349 / 0.7569, 23.7. The clip itself, as benchmarks/eval_real.py runs it (streamer
+# enhance: smoothing, temporal denoiser, deblocking, H.264 in and out): no toe p2 25.8, 8 levels 24.4,
+# 12 levels 23.8, 16 levels 23.8. The night clips' static shot (benchmarks/eval_burst.py, default
+# chain, GT-mean): no toe 27.91 / 0.679, 8 levels 27.68 / 0.661, 12 levels 27.54 / 0.657 (the anchor
+# 26.32 / 0.656); the panning shot 25.88 / 0.737, 25.91 / 0.736, 25.91 / 0.733.
+# The exposure part's own toe bent later instead (LIFT from 3 to 6 levels) cost more and did not move
+# p2: 22.110 / 0.7397, 26.3.
+CURVE_TOE = 12.0 / 255.0
 # Step 5 of the rule (models.nets.tone): the share of the output that is an exposure gain in linear
 # light (to the curve's own brightness), the rest being the local curve; the shape of that gain's toe
 # and shoulder. Measured with the shipped curve maps: LOL's 50 held-out pairs PSNR / SSIM (the fast
@@ -226,7 +235,8 @@ class ColourTrueCurves:
 
         def pixels(begin: int, end: int) -> None:
             self._kernel(flat_rgb[3 * begin : 3 * end], flat_blurred[3 * begin : 3 * end], flat_maps[2 * begin : 2 * end],
-                         flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, self.iterations, noise4,
+                         flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, CURVE_TOE * 255.0,
+                         self.iterations, noise4,
                          1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER, *LIFT)
 
         run_bands(pixels, height * width)

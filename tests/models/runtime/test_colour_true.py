@@ -193,3 +193,20 @@ def test_step_5_keeps_the_contrast_of_an_underexposed_scene(monkeypatch) -> None
         return float(np.abs(out - truth).mean())
 
     assert error(shipped) < 0.8 * error(0.0)
+
+
+def test_a_cameras_black_stays_dark_under_a_strong_curve(monkeypatch) -> None:
+    # The curve's toe: a Zero-DCE curve's slope at black is up to 70x, which made a camera's black of
+    # 1-2 levels a grey fog; its gain fades to none at black (both rules, which agree).
+    from models.runtime import tone as tone_module
+
+    rgb = np.full((24, 24, 3), 1, np.uint8)
+    rgb[::2, ::2] = 2
+    rgb[:6] = 40  # something lit, which the frame's exposure gain is set from
+    alphas = np.full((3, 2, 2), 1.0, np.float32)
+    black = (slice(12, None), slice(None))
+    toed = _cpu_rule(rgb, alphas)[black].astype(float).mean()
+    assert abs(toed - _torch_rule(rgb, alphas)[black].astype(float).mean()) <= 0.5
+    monkeypatch.setattr(tone_module, "CURVE_TOE", 0.0)
+    untoed = _cpu_rule(rgb, alphas)[black].astype(float).mean()
+    assert toed < 0.5 * untoed, (toed, untoed)
