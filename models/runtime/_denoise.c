@@ -6,8 +6,8 @@
  *   luma        float32 (N):     the input frame's luma, 3x3 box-averaged (input levels)
  *   last_luma   float32 (N):     the same of the previous input frame
  *   out         uint8   (N * 3): the enhanced frame, RGB
- *   average     float32 (N * 3): the running average of the enhanced frames up to the last one (read)
- *   new_average float32 (N * 3): the running average with this frame (written; may not alias average)
+ *   average     uint16  (N * 3): the running average of the enhanced frames up to the last one, 256 x (read)
+ *   new_average uint16  (N * 3): the running average with this frame (written; may not alias average)
  *   dst         uint8   (N * 3): the result (written; may alias out)
  *   width: pixels a row (N = width * height); row_begin, row_end: the rows this call does (bands on
  *   every core); dx, dy: the camera's motion since the last frame, in pixels (fractions too): what
@@ -49,9 +49,10 @@ typedef struct {
  * count pixels; l, o, na, t point at the first of them, ll0, ll1 and a0, a1 at its source rows in the
  * last frame. */
 VECTOR_INLINE void span(const float *restrict l, const float *restrict ll0, const float *restrict ll1,
-                        const uint8_t *restrict o, const float *restrict a0, const float *restrict a1,
-                        float *restrict na, uint8_t *restrict t, Py_ssize_t count, Taps k, float inv,
+                        const uint8_t *restrict o, const uint16_t *restrict a0, const uint16_t *restrict a1,
+                        uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t count, Taps k, float inv,
                         float strength) {
+    const float s256 = 1.0f / 256.0f;
     const float w00 = k.w00, w01 = k.w01, w10 = k.w10, w11 = k.w11;
     const Py_ssize_t cx = k.cx, c3 = 3 * k.cx;
     float w3[3 * CHUNK], src[3 * CHUNK], lls[CHUNK];
@@ -74,27 +75,27 @@ VECTOR_INLINE void span(const float *restrict l, const float *restrict ll0, cons
             w3[3 * q + 2] = w;
         }
         const Py_ssize_t at = 3 * start;
-        const float *b0 = a0 + at, *b1 = a1 + at;
+        const uint16_t *b0 = a0 + at, *b1 = a1 + at;
         if (k.fraction)
             for (Py_ssize_t i = 0; i < 3 * n; i++)
-                src[i] = w00 * b0[i] + w01 * b0[i + c3] + w10 * b1[i] + w11 * b1[i + c3];
+                src[i] = (w00 * b0[i] + w01 * b0[i + c3] + w10 * b1[i] + w11 * b1[i + c3]) * s256;
         else
             for (Py_ssize_t i = 0; i < 3 * n; i++)
-                src[i] = b0[i];
+                src[i] = b0[i] * s256;
         for (Py_ssize_t i = 0; i < 3 * n; i++) {
             const float v = o[at + i];
             float f = v + w3[i] * (src[i] - v);
             f = f < 0.0f ? 0.0f : (f > 255.0f ? 255.0f : f);
-            na[at + i] = f;
+            na[at + i] = (uint16_t)(int)(f * 256.0f + 0.5f);
             t[at + i] = (uint8_t)(int)(f + 0.5f);
         }
     }
 }
 
 /* Pixels with no source in the last frame: the newest frame alone, and the average starts there. */
-VECTOR_INLINE void fresh(const uint8_t *restrict o, float *restrict na, uint8_t *restrict t, Py_ssize_t count) {
+VECTOR_INLINE void fresh(const uint8_t *restrict o, uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t count) {
     for (Py_ssize_t i = 0; i < 3 * count; i++) {
-        na[i] = (float)o[i];
+        na[i] = (uint16_t)(o[i] << 8);
         t[i] = o[i];
     }
 }
@@ -102,8 +103,8 @@ VECTOR_INLINE void fresh(const uint8_t *restrict o, float *restrict na, uint8_t 
 static Py_ssize_t clamp(Py_ssize_t v, Py_ssize_t lo, Py_ssize_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 VECTOR_CLONES
-static void run(const float *luma, const float *last_luma, const uint8_t *out, const float *average,
-                float *new_average, uint8_t *dst, Py_ssize_t width, Py_ssize_t height, Py_ssize_t row_begin,
+static void run(const float *luma, const float *last_luma, const uint8_t *out, const uint16_t *average,
+                uint16_t *new_average, uint8_t *dst, Py_ssize_t width, Py_ssize_t height, Py_ssize_t row_begin,
                 Py_ssize_t row_end, double dx, double dy, float threshold, float strength) {
     const float inv = 1.0f / threshold;
     /* the source point of (x, y) is (x - dx, y - dy) = (x + bx + ax, y + by + ay) */
@@ -141,9 +142,9 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     if (!(threshold > 0.0f) || !(strength >= 0.0f && strength < 1.0f)) {
         PyErr_SetString(PyExc_ValueError, "run: needs threshold > 0 and 0 <= strength < 1");
     } else if (width <= 0 || height * width != n || last_luma.len != luma.len || out.len != 3 * n || dst.len != 3 * n
-               || average.len != 3 * n * (Py_ssize_t)sizeof(float) || new_average.len != average.len) {
+               || average.len != 3 * n * (Py_ssize_t)sizeof(uint16_t) || new_average.len != average.len) {
         PyErr_SetString(PyExc_ValueError, "run: luma and last_luma must hold one float32 a pixel of width x height, "
-                                          "out and dst three uint8, average and new_average three float32");
+                                          "out and dst three uint8, average and new_average three uint16");
     } else if (average.buf == new_average.buf) {
         PyErr_SetString(PyExc_ValueError, "run: new_average must be another buffer than average");
     } else if (!(fabs(dx) < (double)width && fabs(dy) < (double)height)) {
@@ -154,7 +155,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     } else {
         Py_BEGIN_ALLOW_THREADS
         run((const float *)luma.buf, (const float *)last_luma.buf, (const uint8_t *)out.buf,
-            (const float *)average.buf, (float *)new_average.buf, (uint8_t *)dst.buf, width, height, row_begin,
+            (const uint16_t *)average.buf, (uint16_t *)new_average.buf, (uint8_t *)dst.buf, width, height, row_begin,
             row_end, dx, dy, threshold, strength);
         Py_END_ALLOW_THREADS
         result = Py_None;

@@ -54,22 +54,10 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
             change = np.abs(luma - _shifted(last, fx, fy, np.inf))
             w8 = cfg.strength * np.clip(1.0 - (change / threshold) ** 3, 0.0, 1.0)
             f = np.clip(o + w8[..., None] * (_shifted(average, fx, fy, 0.0) - o), 0.0, 255.0)
-            average = _spread(f, cfg.spatial)
+            average = np.floor(f * 256.0 + 0.5) / 256.0
         last = luma
         result.append(np.floor(f + 0.5).astype(np.uint8))
     return result
-
-
-def _spread(a: np.ndarray, share: float) -> np.ndarray:
-    """The running average after a frame: ``share`` of a 3x3 Gaussian (sigma 0.7) as the separable
-    kernel of the same spread along each axis, (t, 1 - 2t, t) with t = share x the Gaussian's outer
-    tap (edges repeated)."""
-    t = share * float(cv2.getGaussianKernel(3, 0.7)[0, 0])
-    for axis in (0, 1):
-        p = np.pad(a, [(1, 1) if i == axis else (0, 0) for i in range(a.ndim)], mode="edge")
-        lo, mid, hi = (np.take(p, np.arange(k, k + a.shape[axis]), axis=axis) for k in (0, 1, 2))
-        a = t * lo + (1.0 - 2.0 * t) * mid + t * hi
-    return a
 
 
 def _still_scene(frames: int, seed: int = 0, level: float = 12.0, size: tuple[int, int] = (90, 160)) -> list[np.ndarray]:
@@ -154,10 +142,8 @@ def test_a_bobbing_camera_is_lined_up_to_a_fraction_of_a_pixel(monkeypatch) -> N
     ins, truth = _bobbing(24), _gained(_bobbing(24, clean=True))
     outs = _gained(ins)
 
-    cfg = TemporalDenoiseConfig(spatial=0.0)  # the alignment alone
-
     def run() -> tuple[list[np.ndarray], list[tuple[float, float]]]:
-        denoiser, got, shifts = TemporalDenoiser(cfg), [], []
+        denoiser, got, shifts = TemporalDenoiser(), [], []
         for o, i in zip(outs, ins, strict=True):
             got.append(denoiser(o, i))
             shifts.append(denoiser.shift)
@@ -168,7 +154,7 @@ def test_a_bobbing_camera_is_lined_up_to_a_fraction_of_a_pixel(monkeypatch) -> N
 
     fine, shifts = run()
     assert any(abs(dy - round(dy)) > 0.2 for _, dy in shifts)  # the bob was followed by fractions
-    for a, b in zip(fine, _reference(outs, ins, cfg, shifts), strict=True):
+    for a, b in zip(fine, _reference(outs, ins, TemporalDenoiseConfig(), shifts), strict=True):
         assert np.abs(a.astype(int) - b).max() <= 1  # the C loop's bilinear source is the rule's
     monkeypatch.setattr(camera_motion, "SNAP", 0.51)  # every fraction taken as none: whole pixels only
     whole, shifts = run()
@@ -237,24 +223,6 @@ def test_the_threshold_follows_the_inputs_noise() -> None:
     assert cfg.least < low < cfg.threshold and high == cfg.threshold
 
 
-def test_the_spatial_share_smooths_what_is_averaged_and_keeps_the_edge() -> None:
-    ins = _still_scene(24)
-    outs = _gained(ins)
-    got = {}
-    for share in (0.0, 0.3):
-        denoiser = TemporalDenoiser(TemporalDenoiseConfig(spatial=share))
-        got[share] = np.stack([denoiser(o, i) for o, i in zip(outs, ins, strict=True)][8:]).astype(np.float32)
-    # The noise left in a flat part (each frame's own, around the scene): less with the spatial share.
-    def noise(frames: np.ndarray) -> float:
-        return float(frames[:, 10:-10, 10:70].std())
-
-    assert noise(got[0.3]) < 0.9 * noise(got[0.0])
-    # The edge between the two halves is where it was, a step over at most a pixel or two on each side.
-    profile = got[0.3][:, 20:70].mean((0, 1, 3))
-    assert profile[77] < profile[76] + 4.0 and profile[82] > profile[83] - 4.0
-    assert profile[83] - profile[76] > 0.9 * (got[0.0][:, 20:70].mean((0, 1, 3))[83] - got[0.0][:, 20:70].mean((0, 1, 3))[76])
-
-
 def test_bad_settings_and_mismatched_frames_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="threshold"):
         TemporalDenoiseConfig(threshold=0.0)
@@ -262,8 +230,6 @@ def test_bad_settings_and_mismatched_frames_are_config_errors() -> None:
         TemporalDenoiseConfig(strength=1.0)
     with pytest.raises(ConfigError, match="least"):
         TemporalDenoiseConfig(least=5.0, threshold=4.0)
-    with pytest.raises(ConfigError, match="spatial"):
-        TemporalDenoiseConfig(spatial=1.0)
     frame = _still_scene(1)[0]
     with pytest.raises(ConfigError, match="one \\(H, W, 3\\) size"):
         TemporalDenoiser()(frame, frame[:10])
