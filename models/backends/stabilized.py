@@ -4,9 +4,9 @@
 it pools the input and the enhanced frame by ``scale``, asks a
 :class:`models.runtime.temporal.BrightnessStabilizer` for a gain (the scene's moving-average
 brightness over this frame's, one value for the frame held in a low-resolution map, reset on a scene
-cut) and multiplies it, upsampled, onto the enhanced frame. A backend that can hand over its curve map (Zero-DCE++'s lookup-table path,
-:class:`models.backends.CurveMapped`) gives the thumbnails for free: the map's own input and the
-curves applied to it (:class:`models.runtime.temporal.CurveSmoother`).
+cut) and multiplies it, upsampled, onto the enhanced frame. A backend that can hand over its curve
+map (Zero-DCE++'s lookup-table path, :class:`models.backends.CurveMapped`) gives the thumbnails for
+free: the map's own input and the curves applied to it (:class:`models.runtime.temporal.CurveSmoother`).
 
 Frames are (H, W, 3) uint8 RGB; numpy and OpenCV only.
 """

@@ -53,8 +53,9 @@ class CameraMotion:
     luma, is at (x, y) in ``luma`` (both (H, W) float32), to the whole pixel; (0, 0) without a previous
     frame (``last`` None or of another size) or for a shift larger than ``most`` of the frame (a scene
     cut or a whip pan: nothing to line up). After it, ``fine`` is the same shift to a fraction of a
-    pixel where the camera moved ((0.0, 0.0) where it stayed: a fixed camera stays whole). The caller keeps the frames; this keeps the shrunk copy of the one it
-    was last given (for the next call, when that frame is its ``last``) and the last shift."""
+    pixel where the camera moved ((0.0, 0.0) where it stayed: a fixed camera stays whole). The caller
+    keeps the frames; this keeps the shrunk copy of the one it was last given (for the next call, when
+    that frame is its ``last``) and the last shift."""
 
     def __init__(self, most: float = 0.25) -> None:
         self.most = most
