@@ -42,6 +42,27 @@ typedef struct {
     int fraction; /* the shift has a fraction: four taps; else the one source pixel */
 } Taps;
 
+/* The blend of n channel values: f = o + w (source - o), clamped, stored as the new average (256 x)
+ * and rounded into the result; the source as floats (a bilinear sample) or as the average itself. */
+#define BLEND_BODY(SOURCE)                                                 \
+    for (Py_ssize_t i = 0; i < n; i++) {                                   \
+        const float v = o[i];                                              \
+        float f = v + w3[i] * ((SOURCE) - v);                              \
+        f = f < 0.0f ? 0.0f : (f > 255.0f ? 255.0f : f);                   \
+        na[i] = (uint16_t)(int)(f * 256.0f + 0.5f);                        \
+        t[i] = (uint8_t)(int)(f + 0.5f);                                   \
+    }
+
+VECTOR_INLINE void blend(const uint8_t *restrict o, const float *restrict w3, const float *restrict src,
+                         uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t n) {
+    BLEND_BODY(src[i])
+}
+
+VECTOR_INLINE void blend16(const uint8_t *restrict o, const float *restrict w3, const uint16_t *restrict a,
+                           uint16_t *restrict na, uint8_t *restrict t, Py_ssize_t n) {
+    BLEND_BODY(a[i] * (1.0f / 256.0f))
+}
+
 /* Plain loops a chunk, which the compiler vectorizes: the source of each pixel (bilinear, the same
  * four weights for the whole frame), the weight of each pixel (written three times, once a channel),
  * then the blend over the chunk's channel values as one flat run (an interleaved loop over pixels
@@ -76,18 +97,12 @@ VECTOR_INLINE void span(const float *restrict l, const float *restrict ll0, cons
         }
         const Py_ssize_t at = 3 * start;
         const uint16_t *b0 = a0 + at, *b1 = a1 + at;
-        if (k.fraction)
+        if (k.fraction) {
             for (Py_ssize_t i = 0; i < 3 * n; i++)
                 src[i] = (w00 * b0[i] + w01 * b0[i + c3] + w10 * b1[i] + w11 * b1[i + c3]) * s256;
-        else
-            for (Py_ssize_t i = 0; i < 3 * n; i++)
-                src[i] = b0[i] * s256;
-        for (Py_ssize_t i = 0; i < 3 * n; i++) {
-            const float v = o[at + i];
-            float f = v + w3[i] * (src[i] - v);
-            f = f < 0.0f ? 0.0f : (f > 255.0f ? 255.0f : f);
-            na[at + i] = (uint16_t)(int)(f * 256.0f + 0.5f);
-            t[at + i] = (uint8_t)(int)(f + 0.5f);
+            blend(o + at, w3, src, na + at, t + at, 3 * n);
+        } else { /* a whole shift: the source pixel itself, without a pass to copy it (a fixed camera) */
+            blend16(o + at, w3, b0, na + at, t + at, 3 * n);
         }
     }
 }
