@@ -92,7 +92,9 @@ def apply_curves_np(x: np.ndarray, alphas: np.ndarray, iterations: int = 8, curv
 
     ``curve_rule`` ``colour-true``: the curve of the brightest channel, with the channels' mean map,
     as one gain for all three, mixed with the exposure gain with a shared map (:mod:`models.nets.tone`;
-    the brightness it gives, without the colour fade near black, which changes brightness little)."""
+    the brightness it gives, without the colour fade near black and the curve's toe, which change
+    brightness little: the toe acts on the curve's fifth of the output below 12 levels; smoothing
+    compares this brightness only with its own over time)."""
     if curve_rule == "colour-true":
         from models.runtime.tone import EXPOSURE_MIX, exposure_curve, exposure_gain
 
