@@ -1,10 +1,12 @@
-"""Real night footage: how every model looks on real clips, which have no ground truth.
+"""Real night footage: how every model looks on real clips, which have no ground truth (but LOL's).
 
 Clips: every ``*.mp4`` in ``DATA/night_clips`` (real footage) and ``lol_low``, built here: 24 dark
 LOL images (every other one of the 50-pair validation hold-out, never trained on; real sensor
 noise) shown as a slideshow, each held 6 frames (the longest burst of the catalog) at 25 fps
 (144 frames, 600x400), encoded by libx264 at a camera's bitrate (``-b:v 2M -maxrate 2M -bufsize 1M
--g 50 -bf 0``, veryfast, yuv420p: constant bitrate, no B-frames, as IP cameras send). On
+-g 50 -bf 0``, veryfast, yuv420p: constant bitrate, no B-frames, as IP cameras send; one thread,
+which makes the file the same byte for byte on every run: with frame threads the rate control
+differs run to run, and so did the models' p2 by 0.3 level). On
 ``lol_low`` every row is measured on the last frame of each still only: there the burst model's
 window holds that picture alone and the temporal smoothing (which restarts at a cut) has settled.
 ``--frames`` keeps the first N frames of each night clip (``--duration`` of the real job; the
@@ -21,7 +23,9 @@ Rows per clip, all side by side in one run:
   light) times one factor for the clip, chosen so the clip's mean luma equals the default
   model's; written by the same pipeline and file sink (libx264 CRF 18 veryfast) as the models;
 - ``ffmpeg gamma+hqdn3d``: what a user would otherwise run, the real ffmpeg:
-  ``ffmpeg -i CLIP -vf eq=gamma=2.2,hqdn3d -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p``.
+  ``ffmpeg -i CLIP -vf eq=gamma=2.2,hqdn3d -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p``;
+- ``LOL normal-light (truth)``, ``lol_low`` only: LOL's normal-light photos of the same 24 scenes as
+  the same slideshow, same encoder: where the truth's blacks and brightness are (no targets).
 
 Outputs are decoded with PyAV to RGB (swscale, honouring each file's colour tags, as the job's
 source does). Every measure (:mod:`benchmarks.video_metrics`) is computed from that RGB with the
@@ -103,7 +107,10 @@ LOL_CLIP = "lol_low"
 # Each still is held as many frames as the longest burst, so a burst model sees it alone once.
 LOL_IMAGES, LOL_HOLD, LOL_FPS = 24, max(w.burst for w in CATALOG.values()), 25
 LOL_X264 = ["-c:v", "libx264", "-preset", "veryfast", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M",
-            "-g", "50", "-bf", "0", "-pix_fmt", "yuv420p"]
+            "-g", "50", "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1"]
+
+# The row of lol_low's ground truth: LOL's normal-light photos, the same slideshow, same encoder.
+TRUTH_ROW = "LOL normal-light (truth)"
 
 STATIC_MAX_SHIFT_PX = 0.3  # median camera motion per frame below which a clip is static
 PAN_GROUP = 4  # frames per aligned group on moving clips
@@ -146,10 +153,11 @@ def check_targets(row: dict, clip: dict, plain: dict) -> dict[str, bool | None]:
 
 
 # -- clips and decoding ----------------------------------------------------------------------------
-def build_lol_clip(data: Path, path: Path) -> Path:
-    """The ``lol_low`` slideshow (see the module docstring), written by the ffmpeg command line."""
+def build_lol_clip(data: Path, path: Path, truth: bool = False) -> Path:
+    """The ``lol_low`` slideshow (see the module docstring), written by the ffmpeg command line;
+    ``truth``: the same of LOL's normal-light photos of the same scenes (the :data:`TRUTH_ROW`)."""
     split = holdout_pairs(data / "lol_our485" / "low", data / "lol_our485" / "high", 50)
-    images = [read_rgb(p) for p in split.low[::2][:LOL_IMAGES]]
+    images = [read_rgb(p) for p in (split.high if truth else split.low)[::2][:LOL_IMAGES]]
     h, w = images[0].shape[:2]
     cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
            "-r", str(LOL_FPS), "-i", "-", *LOL_X264, str(path)]
@@ -440,7 +448,7 @@ def write_strip(path: Path, clip: str, panels: list[tuple[str, np.ndarray]], ref
 
 # -- one clip --------------------------------------------------------------------------------------
 def evaluate_clip(name: str, path: Path, frames: int, force_static: bool | None, work: Path,
-                  models: list[str]) -> dict:
+                  models: list[str], truth: Path | None = None) -> dict:
     w, h, fps, total = video_info(path)
     n = total if name == LOL_CLIP else min(frames, total) if total else frames
     t_clip = time.perf_counter()
@@ -499,10 +507,13 @@ def evaluate_clip(name: str, path: Path, frames: int, force_static: bool | None,
     for row in [m for m in models if m != DEFAULT_MODEL] + ["plain gain", "ffmpeg gamma+hqdn3d"]:
         measure(row)
     rows["plain gain"]["gain"] = k0
+    if truth is not None:
+        files[TRUTH_ROW], fps_of[TRUTH_ROW] = truth, None
+        measure(TRUTH_ROW)
 
     for m in models:
         rows[m]["targets"] = check_targets(rows[m], info, rows["plain gain"])
-    order = ["input", *models, "plain gain", "ffmpeg gamma+hqdn3d"]
+    order = ["input", *models, "plain gain", "ffmpeg gamma+hqdn3d", *([TRUTH_ROW] if truth is not None else [])]
     panels = [(r, meters[r].kept) for r in order]
     info["strip"] = write_strip(RESULTS / f"real_strip_{name}.png", name, panels, meters[DEFAULT_MODEL].kept)
     info["strip"]["frame"] = sampling.keep
@@ -565,10 +576,11 @@ def render(results: dict, settings: dict) -> str:
         for n, r in results.items()]
     frames = settings["frames"]
     return "\n".join([
-        "# Real night footage: every model, a plain gain and ffmpeg, no ground truth",
+        "# Real night footage: every model, a plain gain and ffmpeg (ground truth only for LOL's stills)",
         "",
         f"`python benchmarks/eval_real.py --frames {frames}`; first {frames} frames of each night clip, "
-        f"`{LOL_CLIP}` measured on the last of the {LOL_HOLD} frames of each still. "
+        f"`{LOL_CLIP}` measured on the last of the {LOL_HOLD} frames of each still; its last row is LOL's "
+        "normal-light photos of the same scenes as the same slideshow (the truth, for reference). "
         f"Models through the real job (`streamer enhance`, defaults: ONNX Runtime on CPU, temporal smoothing, "
         f"libx264 CRF {CRF} {PRESET}); plain gain = code values x one factor per clip, matched to {DEFAULT_MODEL}'s "
         f"mean luma, same encoder; ffmpeg = `-vf {FFMPEG_VF}`, libx264 CRF {CRF} {PRESET}. "
@@ -624,7 +636,8 @@ def main() -> None:
         for name in names:
             path = clips[name] or build_lol_clip(args.data, work / f"{LOL_CLIP}.mp4")
             force = True if name in args.static else False if name in args.moving else None
-            results[name] = _plain(evaluate_clip(name, path, args.frames, force, work, args.models))
+            truth = build_lol_clip(args.data, work / "lol_high.mp4", truth=True) if name == LOL_CLIP else None
+            results[name] = _plain(evaluate_clip(name, path, args.frames, force, work, args.models, truth))
     wall = time.perf_counter() - t_run
     settings = {"frames": args.frames, "clips": names, "models": args.models, "default_model": DEFAULT_MODEL,
                 "crf": CRF, "preset": PRESET, "ffmpeg_vf": FFMPEG_VF,
