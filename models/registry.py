@@ -63,6 +63,9 @@ class Architecture:
             a grey input frame may come out in colour.
         colour_from_input: the network predicts each channel and drifts in hue and saturation: its
             output takes the input's colour where the input holds it (:mod:`models.backends.coloured`).
+        strength: ``"module:function"``, ``(H, W, 3) uint8 RGB -> float``: the share of its own
+            prediction the network keeps, the rest being its input (an exposed frame: 0, the frame
+            itself); at a working size the input's detail is added back in the same proportion.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Architecture:
     keeps_grey: bool = False
     translation: bool = False
     colour_from_input: bool = False
+    strength: str | None = None
 
     @property
     def streaming(self) -> bool:
@@ -140,6 +144,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         max_pixels=640 * 360,
         stream_graphs="models.nets.burst:stream_graphs",
         colour_from_input=True,
+        strength="models.runtime.tone:burst_strength",
     ),
     # CycleGAN's night->day generator. It learnt frames at a 180 px short side: on CPUs larger frames
     # run near that scale (640x360, 720p and 1080p at 480x270), which also bounds its cost.

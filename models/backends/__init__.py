@@ -285,8 +285,11 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     if (weights.architecture.max_pixels is not None and not weights.chain and backend.device == "cpu"
             and not options.exact):
         from models.backends.resized import ResizedBackend
+        from models.registry import resolve
 
-        backend = ResizedBackend(backend, weights.architecture.max_pixels)
+        strength = weights.architecture.strength
+        backend = ResizedBackend(backend, weights.architecture.max_pixels,
+                                 resolve(strength) if strength is not None else None)
     if smoothing is not None:
         from models.backends.stabilized import stabilize
 

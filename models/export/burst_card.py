@@ -106,8 +106,12 @@ and one decoder pass whatever T; on ONNX Runtime the ring is pooled outside the 
 (`models/runtime/_pool.c`), and the decoder graph takes the pooled features.
 Exposure-adaptive: the output is faded back to the input as the newest frame's mean
 luma goes from 40 to 65 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
+Before that, each channel of the prediction above 0.9 is bent towards white without reaching it, except where the
+input's channel is white (`highlight_shoulder`): highlights the input did not clip are not clipped (added after
+training; in the exported graphs).
 On CPUs, frames over 640x360's pixel count run at the largest size within it, the output scaled back
-(`models/backends/resized.py`; `--exact` runs the whole frame).
+(`models/backends/resized.py`; `--exact` runs the whole frame), with the frame's own detail added back in the share
+the fade leaves to the input (an exposed frame comes out at full detail).
 
 ## Training
 - Code: `streamer train burst` (`models/training/burst.py`), CPU only (one thread of a 2-core machine).

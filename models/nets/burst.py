@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.nets.frame import to_float, to_uint8
-from models.nets.tone import strength_blend
+from models.nets.tone import highlight_shoulder, strength_blend
 
 WIDTHS = (16, 32, 64)
 TARGET_LEVEL = 0.4  # mean level each frame is scaled to before the encoder
@@ -116,8 +116,9 @@ class BurstNet(nn.Module):
 
     def decode(self, pooled: list[Tensor], newest: list[Tensor], frame: Tensor) -> Tensor:
         """Features max-pooled over the burst and the newest frame's, per level, and the newest frame
-        (B, 3, H, W) in [0, 1] -> (B, 3, H, W), not clamped; moved back towards ``frame`` as the
-        frame's exposure strength falls (:func:`models.nets.tone.strength_blend`).
+        (B, 3, H, W) in [0, 1] -> (B, 3, H, W), not clamped; highlights bent below white where the
+        frame's were not white (:func:`models.nets.tone.highlight_shoulder`), then moved back towards
+        ``frame`` as the frame's exposure strength falls (:func:`models.nets.tone.strength_blend`).
 
         The output is predicted directly. A residual on the gained newest frame was tried: after 700
         steps it was far worse (SSIM 0.36 against 0.67 on the night clips): the noise of the base
@@ -135,7 +136,7 @@ class BurstNet(nn.Module):
         h = F.relu(self.dec1(h))
         y = F.pixel_shuffle(self.out(h), 2)[..., : frame.shape[-2], : frame.shape[-1]]
         # An already exposed frame is left (nearly) as it is, as the curve models do (models.nets.tone).
-        return strength_blend(frame, y)
+        return strength_blend(frame, highlight_shoulder(frame, y))
 
     def forward(self, frames: Tensor) -> Tensor:
         b, t = frames.shape[:2]

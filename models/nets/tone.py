@@ -64,6 +64,7 @@ from models.runtime.tone import (
     BRIGHT,
     BURST_BRIGHT,
     BURST_DARK,
+    BURST_SHOULDER,
     CHROMA_BOX,
     CHROMA_FLOOR,
     CHROMA_SMOOTH,
@@ -177,3 +178,16 @@ def strength_blend(x: Tensor, enhanced: Tensor) -> Tensor:
     back towards the input as :func:`exposure_strength` of ``x`` falls (an exposed frame is left as it
     is), over the burst model's own range (``BURST_DARK`` to ``BURST_BRIGHT``, see :mod:`models.runtime.tone`)."""
     return x + exposure_strength(x, BURST_DARK, BURST_BRIGHT) * (enhanced - x)
+
+
+def highlight_shoulder(x: Tensor, y: Tensor) -> Tensor:
+    """For networks whose prediction ``y`` (B, 3, H, W) is not bounded (the burst model): each channel
+    above ``BURST_SHOULDER`` bent towards white without reaching it (``s + o / (1 + o / (1 - s))`` of
+    the overshoot ``o``, as step 5's shoulder), so a highlight that was not clipped in the input ``x``
+    is not clipped in the output (it would take a prediction of 5.8, over five times white, to round
+    to 255); where the input's channel is clipped (255), the prediction stands (a lamp that was white
+    stays white)."""
+    s = BURST_SHOULDER
+    over = (y - s).clamp_min(0.0)
+    bent = torch.where(y > s, s + over / (1.0 + over * (1.0 / (1.0 - s))), y)
+    return torch.where(x >= 1.0 - 0.5 / 255.0, y, bent)

@@ -67,3 +67,29 @@ def test_a_burst_moved_on_by_one_frame_shrinks_only_its_new_frame_and_matches_sh
     for k, burst in enumerate(inner.seen[:-1], start=1):
         frames = [video[max(0, j)] for j in range(k - 2, k + 1)]
         assert np.array_equal(burst, np.stack([cv2.resize(f, (80, 60), interpolation=cv2.INTER_AREA) for f in frames]))
+
+
+def test_the_input_detail_comes_back_in_the_share_the_network_leaves_to_its_input() -> None:
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 256, (1, 120, 160, 3), dtype=np.uint8)
+    blurred = ResizedBackend(_Recorder(), 80 * 60).enhance(frame)
+    assert np.abs(blurred.astype(int) - frame[0]).mean() > 20  # the scale-up loses the detail
+    # A network that keeps none of its prediction (an exposed frame): the frame itself, at full size.
+    assert np.array_equal(ResizedBackend(_Recorder(), 80 * 60, lambda small: 0.0).enhance(frame), frame[0])
+    # All of it (a dark frame): nothing of the input comes back; half: half-way between.
+    assert np.array_equal(ResizedBackend(_Recorder(), 80 * 60, lambda small: 1.0).enhance(frame), blurred)
+    half = ResizedBackend(_Recorder(), 80 * 60, lambda small: 0.5).enhance(frame).astype(int)
+    assert np.abs(half - (blurred.astype(int) + frame[0]) / 2).max() <= 1
+
+
+def test_the_burst_model_leaves_a_large_exposed_frame_as_it_is_and_brightens_a_dark_one() -> None:
+    weights = catalog.get("burst")
+    backend = backends.open_backend("onnxruntime", weights, backends.BackendOptions(device="cpu", colour=None))
+    rng = np.random.default_rng(2)
+    lit = cv2.GaussianBlur(rng.integers(60, 200, (720, 1280, 3), dtype=np.uint8), (3, 3), 0)  # mean luma ~130
+    out = backend.enhance(np.stack([lit] * weights.burst))
+    assert np.abs(out.astype(int) - lit).max() <= 1  # not blurred by the working size
+    dark = lit // 8
+    out = backend.enhance(np.stack([dark] * weights.burst))
+    assert out.mean() > 2 * dark.mean()
+    backend.close()

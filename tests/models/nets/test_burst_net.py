@@ -244,3 +244,20 @@ def test_torch_backend_streams_the_burst_and_equals_the_full_burst() -> None:
         assert got.shape == (45, 77, 3) and np.abs(got.astype(int) - want.astype(int)).max() <= 1
     assert backend.streaming.encoded == len(frames)  # one encoder pass per new frame
     opened.close()
+
+
+def test_a_bright_prediction_is_not_clipped_where_the_input_was_not(net: BurstNet) -> None:
+    """The decoder's last layer pushed far past white: the output stays below 255 wherever the
+    newest frame was below 255, and is 255 where the frame was."""
+    bright = BurstNet().eval()
+    bright.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        bright.out.bias.fill_(2.0)  # every prediction about 2, twice white
+        frames = torch.full((1, 3, 3, 16, 16), 10 / 255)  # dark: the full prediction is used
+        frames[0, -1, 0, :2, :2] = 1.0  # a clipped lamp in the newest frame's red channel
+        out = BurstFrameModel(bright)((frames[0].permute(0, 2, 3, 1) * 255).round().to(torch.uint8)).numpy()
+    assert out[:2, :2, 0].min() == 255
+    lamp = np.zeros(out.shape[:2], bool)
+    lamp[:2, :2] = True
+    assert out[..., 0][~lamp].max() < 255 and out[..., 1:].max() < 255
+    assert out[..., 1:].min() > 200  # bent, not darkened

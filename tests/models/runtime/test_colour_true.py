@@ -210,3 +210,20 @@ def test_a_cameras_black_stays_dark_under_a_strong_curve(monkeypatch) -> None:
     monkeypatch.setattr(tone_module, "CURVE_TOE", 0.0)
     untoed = _cpu_rule(rgb, alphas)[black].astype(float).mean()
     assert toed < 0.5 * untoed, (toed, untoed)
+
+
+def test_highlight_shoulder_keeps_unclipped_highlights_below_white_and_clipped_ones_white() -> None:
+    from models.runtime.tone import BURST_SHOULDER
+
+    x = torch.tensor([0.2, 0.5, 0.9])[None, :, None, None]  # three channels, none clipped
+    y = torch.tensor([0.3, 1.4, 3.0])[None, :, None, None]
+    out = tone.highlight_shoulder(x, y)
+    assert out[0, 0].item() == pytest.approx(0.3)  # below the shoulder: as predicted
+    assert BURST_SHOULDER < out[0, 1].item() < out[0, 2].item() < 254.5 / 255.0  # bent, in order, never 255
+    clipped = torch.tensor([1.0, 0.5, 1.0])[None, :, None, None]
+    kept = tone.highlight_shoulder(clipped, y)
+    assert kept[0, 0].item() == pytest.approx(0.3) and kept[0, 2].item() == 3.0  # a white input channel: as predicted
+    assert kept[0, 1].item() == out[0, 1].item()
+    ramp = torch.linspace(0.0, 3.0, 301)[None, None, :, None].expand(1, 3, 301, 1)
+    bent = tone.highlight_shoulder(torch.zeros_like(ramp), ramp)[0, 0, :, 0]
+    assert bool((bent[1:] > bent[:-1]).all())  # monotonic: highlights keep their order
