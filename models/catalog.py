@@ -11,11 +11,16 @@ architecture's record, :attr:`Weights.architecture`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models import registry
 from models.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -43,6 +48,9 @@ class Weights:
     # Shipped models run first, in order, each on the one before's output; this one's network runs last
     # (:mod:`models.backends.chained`). Every one is a single-frame model.
     chain: tuple[str, ...] = ()
+    # A chain's share of its change per frame, as Architecture.strength ("module:function"): it applies
+    # its later stages in its first stage's share (models.backends.chained).
+    exposure: str | None = None
 
     def checkpoint_path(self) -> Path:
         return WEIGHTS_DIR / self.checkpoint
@@ -56,6 +64,12 @@ class Weights:
     def stages(self) -> tuple[Weights, ...]:
         """The models a frame goes through, in order: the ``chain``, then this one's own network."""
         return (*(get(name) for name in self.chain), replace(self, chain=()))
+
+    def strength(self) -> Callable[[np.ndarray], float] | None:
+        """The share of its change the model applies to a frame (a chain: its ``exposure``; one network:
+        its architecture's :attr:`~models.registry.Architecture.strength`), or ``None``."""
+        ref = self.exposure if self.chain else self.architecture.strength
+        return registry.resolve(ref) if ref is not None else None
 
     @property
     def architecture(self) -> registry.Architecture:
@@ -123,6 +137,7 @@ CATALOG: dict[str, Weights] = {
         onnx="restorer.onnx",
         card="zero_dce_pp_clean.md",
         chain=("zero-dce++",),
+        exposure="models.runtime.tone:exposure_strength",  # the shipped zero-dce++'s, colour-true
         summary="zero-dce++, then the restorer: brightens, then removes the noise brightening revealed",
     ),
 }

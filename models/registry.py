@@ -63,9 +63,12 @@ class Architecture:
             a grey input frame may come out in colour.
         colour_from_input: the network predicts each channel and drifts in hue and saturation: its
             output takes the input's colour where the input holds it (:mod:`models.backends.coloured`).
-        strength: ``"module:function"``, ``(H, W, 3) uint8 RGB -> float``: the share of its own
-            prediction the network keeps, the rest being its input (an exposed frame: 0, the frame
-            itself); at a working size the input's detail is added back in the same proportion.
+        strength: ``"module:function"``, ``(H, W, 3) uint8 RGB -> float``: the share of its change the
+            network applies to a frame, 1 dark (all of it), 0 exposed (none: the frame is handed back
+            as it came in, :mod:`models.backends.exposed`); the burst model keeps that share of its
+            prediction, the rest its input, so at a working size the input's detail is added back in
+            the share left (:mod:`models.backends.resized`). A chain's is in its catalog entry
+            (:attr:`models.catalog.Weights.exposure`).
     """
 
     name: str

@@ -262,7 +262,8 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     colour where the architecture takes it and ``options.colour`` is set; the greyscale
     rule (a grey input frame gives a grey output) unless the network keeps grey by itself or
     translates; on a CPU and unless
-    ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); temporal
+    ``options.exact``, the architecture's working size (:mod:`models.backends.resized`); an exposed
+    frame handed back as it came in where the model has a strength (:mod:`models.backends.exposed`); temporal
     smoothing when ``options.smoothing`` is on (a ``ConfigError`` for a model it does not apply to);
     the temporal denoiser when ``options.denoise`` is set, for a single-frame model that restores
     its input (not a burst model, which fuses frames itself, nor a translation); the deblocking
@@ -281,15 +282,17 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
         from models.backends.grey import GreyKeptBackend
 
         backend = output_layer(GreyKeptBackend, backend)
+    strength = weights.strength()
     # A chain's stages have their working sizes already (models.backends.chained).
     if (weights.architecture.max_pixels is not None and not weights.chain and backend.device == "cpu"
             and not options.exact):
         from models.backends.resized import ResizedBackend
-        from models.registry import resolve
 
-        strength = weights.architecture.strength
-        backend = ResizedBackend(backend, weights.architecture.max_pixels,
-                                 resolve(strength) if strength is not None else None)
+        backend = ResizedBackend(backend, weights.architecture.max_pixels, strength)
+    if strength is not None:
+        from models.backends.exposed import ExposedKeptBackend
+
+        backend = output_layer(ExposedKeptBackend, backend, strength)
     if smoothing is not None:
         from models.backends.stabilized import stabilize
 

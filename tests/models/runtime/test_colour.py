@@ -42,7 +42,12 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
     share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
     target = source * ((lin @ Y709) / np.maximum(sy, 1e-6))[..., None]
-    return encode((lin + share[..., None] * (target - lin)).astype(np.float32))
+    mixed = lin + share[..., None] * (target - lin)
+    # Where that takes a channel past the network's own largest and past 254 levels: less of the share.
+    cap = np.maximum(lin.max(-1), float(srgb_to_linear(np.float32(254 / 255))))[..., None]
+    over = mixed > cap
+    t = np.where(over, (cap - lin) / np.where(over, mixed - lin, 1.0), 1.0).min(-1, keepdims=True)
+    return encode((lin + t * (mixed - lin)).astype(np.float32))
 
 
 def test_a_washed_out_output_gets_the_inputs_colour_and_keeps_its_brightness() -> None:
@@ -109,3 +114,18 @@ def test_bad_shapes_and_settings_are_refused() -> None:
     for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}, {"most_gain": 0.0}):
         with pytest.raises(ConfigError):
             ColourConfig(**bad)
+
+
+def test_the_inputs_colour_makes_no_white_the_input_did_not_have() -> None:
+    """A saturated blue lamp the network washed out to a bright grey: the input's blue at that
+    luminance would need a blue channel far past white. Less of the colour is taken instead, the
+    luminance is kept, and a lamp that is white in the network's output stays white."""
+    blue = np.zeros((24, 24, 3), np.uint8)
+    blue[...] = (10, 20, 120)  # the input: a dark, saturated blue, no channel clipped
+    washed = np.full((24, 24, 3), 200, np.uint8)  # the network: bright, nearly grey
+    out = colour_from_input(washed, blue, FULL)
+    assert out.max() < 255
+    assert out[..., 2].mean() > out[..., 0].mean() + 20  # still blue, as blue as fits
+    assert np.abs(linear(out) @ Y709 - linear(washed) @ Y709).max() < 0.01
+    white = np.full((24, 24, 3), 255, np.uint8)
+    assert np.array_equal(colour_from_input(white, np.full((24, 24, 3), 255, np.uint8), FULL), white)
