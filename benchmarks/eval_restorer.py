@@ -6,9 +6,11 @@ FFmpeg's nlmeans, on the LOL validation pairs; the cost of a 720p frame; picture
   ``nlmeans`` at two strengths (the classical filter a user would otherwise run), of ``zero-dce++`` then the
   fixed 3x3 smoothing the restorer starts from before training, and of the chain ``zero-dce++-clean`` (the
   restorer after Zero-DCE++); every model on ONNX Runtime.
-- Cost: median and quartiles of one 1280x720 frame (a frame of the foggy night clip, scaled), ONNX Runtime on
-  ``--threads`` threads, for Zero-DCE++ alone, the restorer alone and the chain.
-- Pictures: a LOL validation scene and a night-clip frame, curve model alone against the chain (and nlmeans
+- Cost: median and quartiles of one 1280x720 frame (a frame of the foggy night clip, scaled, its code values
+  divided by 3: that clip is exposed, mean luma 71, and the chain leaves an exposed frame to Zero-DCE++ alone;
+  at a third, mean luma about 24, every stage runs in full), ONNX Runtime on ``--threads`` threads, for
+  Zero-DCE++ alone, the restorer alone and the chain.
+- Pictures: a LOL validation scene and that night-clip frame (darkened), curve model alone against the chain (and nlmeans
   on the LOL scene), with a 2x crop to show the noise: ``benchmarks/results/restorer_*.png``.
 
     python benchmarks/eval_restorer.py [--data ../shared/data] [--threads 2]
@@ -119,7 +121,7 @@ def main() -> None:
     lol[f"{CHAIN} ({CURVE} + restorer)"] = scores(chained, truth)
 
     clip = args.data / "night_clips" / NIGHT_CLIP
-    night = cv2.resize(video_frames(clip, 5)[2], (1280, 720), interpolation=cv2.INTER_AREA)
+    night = cv2.resize(video_frames(clip, 5)[2], (1280, 720), interpolation=cv2.INTER_AREA) // 3  # dark
     costs = {m: cost(m, night, args.threads, args.repeats) for m in (CURVE, RESTORER, CHAIN)}
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -141,7 +143,7 @@ def main() -> None:
     table += f"\n\nLoad average while measuring (other jobs on the {os.cpu_count()}-core machine): {load}"
     print(table)
     write_results("eval_restorer", {"data": str(args.data), "threads": args.threads, "repeats": args.repeats,
-                                    "nlmeans": NLMEANS, "cost_frame": f"{NIGHT_CLIP}, frame 3 of 5 evenly spaced, at 1280x720",
+                                    "nlmeans": NLMEANS, "cost_frame": f"{NIGHT_CLIP}, frame 3 of 5, 1280x720, code values / 3",
                                     "lol_picture_index": k, "load_average": load},
                   {"lol": lol, "cost_720p": costs}, table)
 

@@ -273,16 +273,16 @@ def wrap(backend: Backend, weights: Weights, options: BackendOptions) -> Backend
     smoothing = options.smoothing if options.smoothing is not None and options.smoothing.enabled else None
     if smoothing is not None and not weights.architecture.smoothing:
         raise ConfigError(f"{weights.name} fuses {weights.burst} frames itself: temporal smoothing is for single-frame models")
+    strength = weights.strength()
     # Innermost: at the working size, where they cost least.
     if weights.architecture.colour_from_input and options.colour is not None:
         from models.backends.coloured import ColourKeptBackend
 
-        backend = output_layer(ColourKeptBackend, backend, options.colour)
+        backend = output_layer(ColourKeptBackend, backend, options.colour, strength)
     if not (weights.architecture.keeps_grey or weights.architecture.translation):
         from models.backends.grey import GreyKeptBackend
 
         backend = output_layer(GreyKeptBackend, backend)
-    strength = weights.strength()
     # A chain's stages have their working sizes already (models.backends.chained).
     if (weights.architecture.max_pixels is not None and not weights.chain and backend.device == "cpu"
             and not options.exact):

@@ -2,7 +2,7 @@
  * box average: each pixel of the network's output keeps its linear-light luminance and takes, by a
  * share that rises with the averaged input's luminance, the averaged input's channel ratios.
  *
- * run(out, source, to_linear, to_srgb, dst, pixels, floor, full, strength, most_gain)
+ * run(out, source, to_linear, to_srgb, dst, pixels, floor, full, strength, most_gain, knee, ceiling, bend)
  *   out       uint8 (pixels * 3): the network's output, RGB
  *   source    float32 (pixels * 3): the input frame in linear light, box-averaged
  *   to_linear float32 (256): sRGB level -> linear light
@@ -11,7 +11,9 @@
  *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average),
  *   strength at or above full; most_gain: the output's luminance is at most most_gain times the
  *   average's plus a tenth of a level (black in, black out); where the input's colour would take a
- *   channel past white, less of it is taken (no new white)
+ *   channel past white, less of it is taken (no new white); knee, ceiling (linear light): the largest
+ *   channel above the knee is bent towards the ceiling, where the network's output is not white, by
+ *   the share bend (0..1)
  *
  * In numpy the same arithmetic took about 11 ms a 640x360 frame (a dozen passes through memory);
  * here it is one. Plain C on the buffer protocol, float32, the GIL released while it runs.
@@ -21,7 +23,8 @@
 #include <stdint.h>
 
 static void run(const uint8_t *out, const float *source, const float *to_linear, const uint8_t *to_srgb,
-                uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength, float most_gain) {
+                uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength, float most_gain,
+                float knee, float ceiling, float bend) {
     const float slope = strength / (full - floor);
     const float black = 0.1f / 255.0f / 12.92f; /* a tenth of a level above black, linear */
     const float white = to_linear[254];         /* the brightest level short of white */
@@ -58,6 +61,18 @@ static void run(const uint8_t *out, const float *source, const float *to_linear,
         if (t < 1.0f) {
             for (int c = 0; c < 3; c++) mixed[c] = own[c] + t * (mixed[c] - own[c]);
         }
+        /* Headroom for the encoder: a largest channel above the knee is bent towards the ceiling (all
+         * three scaled alike, the hue kept), unless the network's own output is white there (a lamp
+         * the input had white). */
+        if (own_max < 1.0f) {
+            const float m = mixed[0] > mixed[1] ? (mixed[0] > mixed[2] ? mixed[0] : mixed[2])
+                                                : (mixed[1] > mixed[2] ? mixed[1] : mixed[2]);
+            if (m > knee) {
+                const float over = m - knee;
+                const float k = 1.0f + bend * ((knee + over / (1.0f + over / (ceiling - knee))) / m - 1.0f);
+                for (int c = 0; c < 3; c++) mixed[c] *= k;
+            }
+        }
         for (int c = 0; c < 3; c++) {
             const float v = mixed[c] < 0.0f ? 0.0f : mixed[c] > 1.0f ? 1.0f : mixed[c];
             dst[3 * p + c] = to_srgb[(int32_t)(v * 65535.0f + 0.5f)];
@@ -68,13 +83,15 @@ static void run(const uint8_t *out, const float *source, const float *to_linear,
 static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer out, source, to_linear, to_srgb, dst;
     Py_ssize_t pixels;
-    float floor, full, strength, most_gain;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nffff", &out, &source, &to_linear, &to_srgb, &dst, &pixels, &floor,
-                          &full, &strength, &most_gain))
+    float floor, full, strength, most_gain, knee, ceiling, bend;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nfffffff", &out, &source, &to_linear, &to_srgb, &dst, &pixels, &floor,
+                          &full, &strength, &most_gain, &knee, &ceiling, &bend))
         return NULL;
     PyObject *result = NULL;
-    if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f) || !(most_gain > 0.0f)) {
-        PyErr_SetString(PyExc_ValueError, "run: needs pixels >= 0, full > floor, 0 <= strength <= 1, most_gain > 0");
+    if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f) || !(most_gain > 0.0f)
+        || !(knee > 0.0f && knee < ceiling && ceiling <= 1.0f) || !(bend >= 0.0f && bend <= 1.0f)) {
+        PyErr_SetString(PyExc_ValueError, "run: needs pixels >= 0, full > floor, 0 <= strength <= 1, most_gain > 0, "
+                                          "0 < knee < ceiling <= 1, 0 <= bend <= 1");
     } else if (out.len != 3 * pixels || dst.len != 3 * pixels || source.len != (Py_ssize_t)sizeof(float) * 3 * pixels
                || to_linear.len != (Py_ssize_t)sizeof(float) * 256 || to_srgb.len != 65536) {
         PyErr_SetString(PyExc_ValueError,
@@ -83,7 +100,8 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     } else {
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)out.buf, (const float *)source.buf, (const float *)to_linear.buf,
-            (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full, strength, most_gain);
+            (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full, strength, most_gain, knee,
+            ceiling, bend);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

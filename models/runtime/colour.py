@@ -28,6 +28,26 @@ LOL went 20.18 / 0.7106 -> 20.49 / 0.7113. 40 (the network's own bound on its in
 0.766 but LOL 20.45 / 0.7048: LOL's darkest photos need more; 80 gave 26.99 / 0.706 and 20.38 / 0.7127.
 Chosen on these clips too.
 
+No new white. Taking the input's colour at the network's luminance can need a channel past white (a
+saturated blue lamp the network washed out to a bright grey): there less of the input's colour is
+taken, down to what keeps the largest channel at 254 or at the network's own largest (the luminance
+stays the network's). And the largest channel is bent from ``knee`` (230 levels) towards ``ceiling``
+(250), all three alike (the hue kept), except where the network's output is white (a lamp the input
+had white): the encoder's 4:2:0 chroma overshoots a saturated pixel near white into 255. On
+``benchmarks/eval_real.py``'s clips (newly clipped pixels after the H.264 round trip; target 0.1 %):
+before either, the phone clip 0.124 %, LOL's photos 0.305 % (0.512 % before the network's own
+highlight shoulder, :func:`models.nets.tone.highlight_shoulder`); less colour alone 0.179 % and
+0.204 % (the model's output had none; the encoder made them); with the cap at 240 levels instead of
+254, 0.128 % and 0.053 %; with the bend from 230 to 250 (shipped), 0.060 % and 0.007 %; from 240 to
+252, 0.105 % and 0.027 %; from 230 to 250 on saturated pixels only (the bend times 1 - min / max),
+0.120 % and 0.103 %: near-white greys overshoot too. The bend costs a little where the truth is
+bright: the burst model on the night clips (benchmarks/eval_burst.py --frames 24, GT-mean PSNR)
+static 27.65 -> 27.68, pan 27.10 -> 27.03, infrared 24.82 -> 24.80; LOL's held-out pairs 20.540 ->
+20.518 dB.
+
+Both act in the share of its change the network applied to the frame (``amount``): the burst model
+fades back to its input as the frame gets exposed, and this layer with it.
+
 Frames are (H, W, 3) uint8 RGB; the input is never changed.
 """
 
@@ -52,13 +72,17 @@ class ColourConfig:
     """``box``: the odd side of the input's averaging window (pixels); ``floor`` / ``full``: the averaged
     input's luma (sRGB levels, 0..255) below which the network's colour stays and from which the
     input's is taken at ``strength`` (0..1); ``most_gain``: the output's luminance is at most this many
-    times the averaged input's (linear light, plus a tenth of a level): black in, black out."""
+    times the averaged input's (linear light, plus a tenth of a level): black in, black out;
+    ``knee`` / ``ceiling``: sRGB levels from which the largest channel is bent towards the ceiling
+    (headroom for the encoder), except where the network's output is white."""
 
     box: int = 9
     floor: float = 4.0
     full: float = 12.0
     strength: float = 0.75
     most_gain: float = 60.0
+    knee: float = 230.0
+    ceiling: float = 250.0
 
     def __post_init__(self) -> None:
         if self.box < 1 or self.box % 2 == 0:
@@ -69,30 +93,40 @@ class ColourConfig:
             raise ConfigError(f"colour strength must be in [0, 1], not {self.strength}")
         if not self.most_gain > 0.0:
             raise ConfigError(f"the largest gain over the input must be positive, not {self.most_gain}")
+        if not 0.0 < self.knee < self.ceiling <= 255.0:
+            raise ConfigError(f"highlight levels must satisfy 0 < knee < ceiling <= 255, not {self.knee}, {self.ceiling}")
 
 
 def _linear_level(level: float) -> float:
     return float(srgb_to_linear(np.float32(level / 255.0)))
 
 
-def colour_from_input(out: np.ndarray, newest: np.ndarray, config: ColourConfig = ColourConfig()) -> np.ndarray:
+def colour_from_input(out: np.ndarray, newest: np.ndarray, config: ColourConfig = ColourConfig(),
+                      amount: float = 1.0) -> np.ndarray:
     """``out`` (the network's output) with the colour of ``newest`` (its input frame, same size): a new
-    (H, W, 3) uint8 RGB frame. The box average runs in OpenCV, the rest as one C loop (``_colour.c``,
-    built with the package, in bands on every core, :mod:`models.runtime.parallel`): about 2.6 ms a 640x360
-    frame on one core, where numpy took 13."""
+    (H, W, 3) uint8 RGB frame. ``amount`` (0..1): the share of its change the network applied to this
+    frame; the input's colour and the highlight bend are taken in that share (0: ``out`` as it is).
+    The box average runs in OpenCV, the rest as one C loop (``_colour.c``, built with the package, in
+    bands on every core, :mod:`models.runtime.parallel`): about 2.6 ms a 640x360 frame on one core,
+    where numpy took 13."""
     from models.runtime import _colour
 
     if out.shape != newest.shape or out.ndim != 3 or out.shape[2] != 3:
         raise ConfigError(f"colour from the input needs two (H, W, 3) frames of one size, not {out.shape} and {newest.shape}")
+    amount = min(max(float(amount), 0.0), 1.0)
+    if amount == 0.0:
+        return out.copy()
     box = (config.box, config.box)
     source = cv2.blur(cv2.LUT(np.ascontiguousarray(newest), _TO_LINEAR), box, borderType=cv2.BORDER_REPLICATE)
     result = np.empty_like(out)
     out = np.ascontiguousarray(out)
     floor, full = _linear_level(config.floor), _linear_level(config.full)
+    knee, ceiling = _linear_level(config.knee), _linear_level(config.ceiling)
 
     def rows(begin: int, end: int) -> None:
         _colour.run(out[begin:end], source[begin:end], _TO_LINEAR, _TO_SRGB, result[begin:end],
-                    (end - begin) * out.shape[1], floor, full, config.strength, config.most_gain)
+                    (end - begin) * out.shape[1], floor, full, config.strength * amount, config.most_gain, knee, ceiling,
+                    amount)
 
     run_bands(rows, out.shape[0], out.shape[1])
     return result

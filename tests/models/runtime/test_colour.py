@@ -11,6 +11,7 @@ from models.runtime.colour import ColourConfig, colour_from_input
 from models.runtime.srgb import linear_to_srgb, srgb_to_linear
 
 FULL = ColourConfig(strength=1.0)
+NO_KNEE = ColourConfig(strength=1.0, knee=254.0, ceiling=255.0)  # highlights as they are, up to 254
 Y709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
@@ -47,7 +48,13 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     cap = np.maximum(lin.max(-1), float(srgb_to_linear(np.float32(254 / 255))))[..., None]
     over = mixed > cap
     t = np.where(over, (cap - lin) / np.where(over, mixed - lin, 1.0), 1.0).min(-1, keepdims=True)
-    return encode((lin + t * (mixed - lin)).astype(np.float32))
+    mixed = lin + t * (mixed - lin)
+    # The largest channel bent from the knee towards the ceiling, where the network's output is not white.
+    knee, ceiling = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.knee, c.ceiling))
+    m = mixed.max(-1, keepdims=True)
+    bent = (knee + (m - knee) / (1.0 + (m - knee) / (ceiling - knee))) / np.maximum(m, 1e-12)
+    mixed = np.where((m > knee) & (lin.max(-1, keepdims=True) < 1.0), mixed * bent, mixed)
+    return encode(mixed.astype(np.float32))
 
 
 def test_a_washed_out_output_gets_the_inputs_colour_and_keeps_its_brightness() -> None:
@@ -55,7 +62,7 @@ def test_a_washed_out_output_gets_the_inputs_colour_and_keeps_its_brightness() -
     dark = encode(scene / 20.0)  # an exposure 20 times too short: dark, the same ratios in linear light
     truth = encode(scene)
     washed = encode(np.repeat((scene @ Y709)[..., None], 3, 2))  # the truth's brightness, no colour at all
-    out = colour_from_input(washed, dark, FULL)
+    out = colour_from_input(washed, dark, NO_KNEE)  # the orange's red, 231, is over the knee
     inner = (slice(4, -4), slice(4, -4))  # away from the window's reach across patch edges (box 9)
     inside = np.zeros(scene.shape[:2], bool)
     inside[(np.mgrid[0:48, 0:96] % 16 >= 4).all(0) & (np.mgrid[0:48, 0:96] % 16 < 12).all(0)] = True
@@ -78,7 +85,7 @@ def test_too_dark_an_input_or_no_strength_leaves_the_output_as_it_is() -> None:
     out = rng.integers(0, 25, (40, 40, 3)).astype(np.uint8)  # within 60 times the input: not capped
     black = rng.integers(1, 3, (40, 40, 3)).astype(np.uint8)  # below the floor of 4 levels everywhere
     assert np.array_equal(colour_from_input(out, black), out)
-    out = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    out = rng.integers(0, 231, (40, 40, 3)).astype(np.uint8)  # below the highlight knee
     bright = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
     assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0)), out)
 
@@ -123,9 +130,33 @@ def test_the_inputs_colour_makes_no_white_the_input_did_not_have() -> None:
     blue = np.zeros((24, 24, 3), np.uint8)
     blue[...] = (10, 20, 120)  # the input: a dark, saturated blue, no channel clipped
     washed = np.full((24, 24, 3), 200, np.uint8)  # the network: bright, nearly grey
-    out = colour_from_input(washed, blue, FULL)
-    assert out.max() < 255
-    assert out[..., 2].mean() > out[..., 0].mean() + 20  # still blue, as blue as fits
-    assert np.abs(linear(out) @ Y709 - linear(washed) @ Y709).max() < 0.01
+    out = colour_from_input(washed, blue, NO_KNEE)
+    assert out.max() == 254  # as blue as fits below white
+    assert out[..., 2].mean() > out[..., 0].mean() + 20
+    assert np.abs(linear(out) @ Y709 - linear(washed) @ Y709).max() < 0.01  # at the network's luminance
+    assert colour_from_input(washed, blue, FULL).max() <= FULL.ceiling  # and the knee bends it further
     white = np.full((24, 24, 3), 255, np.uint8)
     assert np.array_equal(colour_from_input(white, np.full((24, 24, 3), 255, np.uint8), FULL), white)
+
+
+def test_highlights_keep_headroom_below_white_and_a_white_lamp_stays_white() -> None:
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, 2).repeat(4, 0)  # grey 0..255
+    lit = np.full_like(ramp, 200)  # an input bright enough that its own colour (grey) is taken
+    out = colour_from_input(ramp, lit, FULL)
+    assert np.array_equal(out[:, :231], ramp[:, :231])  # below the knee: as the network made it
+    top = out[0, 231:255, 0].astype(int)
+    assert (np.diff(top) >= 0).all() and top.max() <= FULL.ceiling  # bent, in order, short of white
+    assert (out[:, 255] == 255).all()  # white from the network (a lamp the input had white) stays white
+
+
+def test_the_layer_acts_in_the_share_the_network_acted() -> None:
+    """A network that applied none of its change (an exposed frame) gets none of the layer's; half, about half."""
+    scene = patches()
+    dark = encode(scene / 20.0)
+    washed = encode(np.repeat((scene @ Y709)[..., None], 3, 2))
+    assert np.array_equal(colour_from_input(washed, dark, FULL, amount=0.0), washed)
+    full = colour_from_input(washed, dark, NO_KNEE).astype(int)
+    half = colour_from_input(washed, dark, NO_KNEE, amount=0.5).astype(int)
+    inner = (slice(4, -4), slice(4, -4))
+    d_full, d_half = np.abs(full - washed)[inner].mean(), np.abs(half - washed)[inner].mean()
+    assert 0.35 * d_full < d_half < 0.65 * d_full
