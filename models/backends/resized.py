@@ -81,14 +81,16 @@ class ResizedBackend:
         if (h, w) == (height, width):
             return self.inner.enhance(frames)
         small = self._shrink(np.asarray(frames), (w, h))
-        out = cv2.resize(self.inner.enhance(small), (width, height), interpolation=cv2.INTER_LINEAR)
+        enhanced = self.inner.enhance(small)  # every frame: a streaming network keeps its ring
         keep = 1.0 - self.strength(small[-1]) if self.strength is not None else 0.0
+        if keep >= 1.0:  # none of its prediction kept: the frame itself, with no scale-up to undo
+            return np.array(frames[-1])
+        out = cv2.resize(enhanced, (width, height), interpolation=cv2.INTER_LINEAR)
         if keep <= 0.0:
             return out
         up = cv2.resize(small[-1], (width, height), interpolation=cv2.INTER_LINEAR)
-        detail = cv2.subtract(frames[-1], up, dtype=cv2.CV_16S)
-        return cv2.add(out, detail, dtype=cv2.CV_8U) if keep >= 1.0 else cv2.scaleAdd(
-            detail.astype(np.float32), keep, out.astype(np.float32)).clip(0, 255).round().astype(np.uint8)
+        detail = cv2.subtract(frames[-1], up, dtype=cv2.CV_16S).astype(np.float32)
+        return cv2.scaleAdd(detail, keep, out.astype(np.float32)).clip(0, 255).round().astype(np.uint8)
 
     def close(self) -> None:
         self.inner.close()

@@ -22,6 +22,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+static inline float max3(float a, float b, float c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
+
 static void run(const uint8_t *out, const float *source, const float *to_linear, const uint8_t *to_srgb,
                 uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength, float most_gain,
                 float knee, float ceiling, float bend) {
@@ -49,7 +51,7 @@ static void run(const uint8_t *out, const float *source, const float *to_linear,
          * blue lamp): there the share is lowered until the largest channel is at the network's own
          * largest or at 254 levels, whichever is higher (luminance kept: a white the input did not
          * have is not made). */
-        const float own_max = r > g ? (r > b ? r : b) : (g > b ? g : b);
+        const float own_max = max3(r, g, b);
         const float cap = own_max > white ? own_max : white;
         float t = 1.0f;
         for (int c = 0; c < 3; c++) {
@@ -65,8 +67,7 @@ static void run(const uint8_t *out, const float *source, const float *to_linear,
          * three scaled alike, the hue kept), unless the network's own output is white there (a lamp
          * the input had white). */
         if (own_max < 1.0f) {
-            const float m = mixed[0] > mixed[1] ? (mixed[0] > mixed[2] ? mixed[0] : mixed[2])
-                                                : (mixed[1] > mixed[2] ? mixed[1] : mixed[2]);
+            const float m = max3(mixed[0], mixed[1], mixed[2]);
             if (m > knee) {
                 const float over = m - knee;
                 const float k = 1.0f + bend * ((knee + over / (1.0f + over / (ceiling - knee))) / m - 1.0f);
