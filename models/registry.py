@@ -50,7 +50,8 @@ class Architecture:
             are computed once and kept in a ring, ``pool(ring, newest_slot)`` pools them per level (the
             companions ``encoder`` and ``decoder`` are the ONNX graphs of the two others; ONNX Runtime
             pools with :func:`models.runtime.burst_pool.pool`, the rule's ``consistency`` in the
-            decoder graph's metadata).
+            decoder graph's metadata, and finishes the decoder graph's ``prediction`` with
+            :func:`models.runtime.burst_finish.finish`).
         curve_lut: the CPU lookup-table fast path applies (companion ``curves``: the curve estimator).
         max_pixels: frames with more pixels run at a smaller working size, their output scaled back up
             (:mod:`models.backends.resized`); ``None``: always at the frame's own size.

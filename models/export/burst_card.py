@@ -74,7 +74,8 @@ def render(weights: Weights, ckpt: dict, psnr: float | None, ssim: float | None,
         (weights.checkpoint, "torch, weights only"),
         (weights.onnx, f"ONNX, the full-burst graph, exported from it by `streamer export {weights.name}`"),
         (weights.companion("encoder").name, "ONNX, the streaming encoder (one frame -> its features)"),
-        (weights.companion("decoder").name, "ONNX, the streaming decoder (the burst's pooled features -> the enhanced frame)"),
+        (weights.companion("decoder").name,
+         "ONNX, the streaming decoder (the burst's pooled features -> the prediction, finished by one C loop)"),
     ]
     table = "\n".join(f"| `{name}` ({what}) | `{sha256(weights.checkpoint_path().parent / name)}` |" for name, what in files)
     data = ", ".join("/".join(Path(d).parts[-2:]) for d in cfg.get("data", []))
@@ -103,7 +104,9 @@ one decoder with a global-context branch predicts the enhanced frame, pixel-shuf
 budget. Streaming: each frame's encoder features are computed once and kept in a ring (`models/runtime/burst_ring.py`:
 the encoder/decoder ONNX pair on ONNX Runtime, the network's own halves on torch), so a new frame costs one encoder
 and one decoder pass whatever T; on ONNX Runtime the ring is pooled outside the graphs, by one C loop
-(`models/runtime/_pool.c`), and the decoder graph takes the pooled features.
+(`models/runtime/_pool.c`), and the decoder graph takes the pooled features; it ends at the prediction, and
+the element-wise finish (pixel shuffle, highlight shoulder, exposure fade, uint8) is one C loop too
+(`models/runtime/_finish.c`).
 Exposure-adaptive: the output is faded back to the input as the newest frame's mean
 luma goes from 40 to 65 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
 Before that, each channel of the prediction above 0.9 is bent towards white without reaching it, except where the

@@ -100,11 +100,12 @@ def export_stream_graphs(net: nn.Module, frame_graph: Path, example_hw: tuple[in
     enc_path = _export(encoder, (frame,), registry.companion_path(frame_graph, "encoder"), ["frame"],
                        [f"f{i}" for i in levels],
                        {"frame": {1: "height", 2: "width"}} | {f"f{i}": {k: f"{v}{i}" for k, v in hw.items()} for i in levels})
-    # The pool runs outside the graph (models.runtime.burst_pool), with the rule's constant from here.
-    dec_path = _export(decoder, (*feats, *feats, frame), registry.companion_path(frame_graph, "decoder"),
-                       [f"pooled{i}" for i in levels] + [f"new{i}" for i in levels] + ["frame"], ["enhanced"],
+    # The pool runs outside the graph (models.runtime.burst_pool), with the rule's constant from here,
+    # and so does the element-wise finish (models.runtime.burst_finish): the graph ends at the prediction.
+    dec_path = _export(decoder.predictor(), (*feats, *feats), registry.companion_path(frame_graph, "decoder"),
+                       [f"pooled{i}" for i in levels] + [f"new{i}" for i in levels], ["prediction"],
                        {f"{name}{i}": {k: f"{v}{i}" for k, v in hw.items()} for name in ("pooled", "new") for i in levels}
-                       | {"frame": {1: "height", 2: "width"}, "enhanced": {0: "height", 1: "width"}},
+                       | {"prediction": {2: "h1", 3: "w1"}},
                        {"consistency": repr(float(ring_pool.consistency))})
     return enc_path, dec_path
 

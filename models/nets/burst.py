@@ -123,6 +123,12 @@ class BurstNet(nn.Module):
         The output is predicted directly. A residual on the gained newest frame was tried: after 700
         steps it was far worse (SSIM 0.36 against 0.67 on the night clips): the noise of the base
         frame has to be cancelled exactly, which the small decoder had not learned yet."""
+        return self.finish(self.predict(pooled, newest), frame)
+
+    def predict(self, pooled: list[Tensor], newest: list[Tensor]) -> Tensor:
+        """The decoder's convolutions: the pooled and newest features per level -> the prediction
+        before the pixel shuffle, (B, 12, h1, w1) at the first level's size (:meth:`finish` makes the
+        frame of it)."""
         p1, p2, p3 = pooled
         n1, n2, n3 = newest
         h = F.relu(self.fuse3(torch.cat([p3, n3], 1)))
@@ -134,7 +140,16 @@ class BurstNet(nn.Module):
         h = F.relu(self.up1(F.interpolate(h, size=p1.shape[-2:], mode="bilinear", align_corners=False)))
         h = F.relu(self.fuse1(torch.cat([h, p1, n1], 1)))
         h = F.relu(self.dec1(h))
-        y = F.pixel_shuffle(self.out(h), 2)[..., : frame.shape[-2], : frame.shape[-1]]
+        return self.out(h)
+
+    @staticmethod
+    def finish(prediction: Tensor, frame: Tensor) -> Tensor:
+        """:meth:`predict`'s output and the newest frame (B, 3, H, W) in [0, 1] -> the enhanced frame
+        (B, 3, H, W), not clamped: pixel-shuffled to full resolution and cropped to the frame, its
+        highlights bent below white where the frame's were not white, then moved back towards the frame
+        as the frame's exposure strength falls. Element-wise but for the frame's mean luma: on ONNX
+        Runtime it runs outside the decoder graph as one C loop (:mod:`models.runtime.burst_finish`)."""
+        y = F.pixel_shuffle(prediction, 2)[..., : frame.shape[-2], : frame.shape[-1]]
         # An already exposed frame is left (nearly) as it is, as the curve models do (models.nets.tone).
         return strength_blend(frame, highlight_shoulder(frame, y))
 
@@ -207,6 +222,27 @@ class DecoderGraph(nn.Module):
     def forward(self, pooled1: Tensor, pooled2: Tensor, pooled3: Tensor, new1: Tensor, new2: Tensor, new3: Tensor,
                 frame: Tensor) -> Tensor:
         return to_uint8(self.net.decode([pooled1, pooled2, pooled3], [new1, new2, new3], to_float(frame, self.dtype)))
+
+    def predictor(self) -> PredictorGraph:
+        """This decoder without its element-wise finish: what the ONNX decoder graph is exported from."""
+        return PredictorGraph(self.net).eval()
+
+
+class PredictorGraph(nn.Module):
+    """The streaming decoder graph that ships (``NAME.decoder.onnx``): ``pooled1..3`` and ``new1..3`` as
+    :class:`DecoderGraph` takes them -> ``prediction`` (1, 12, h1, w1), :meth:`BurstNet.predict`.
+
+    The finish (pixel shuffle, highlight shoulder, exposure blend, uint8) is not in the graph: as
+    about twenty element-wise ONNX passes over the 640x360 frame it took 6 of this graph's 18 ms a
+    frame on 2 cores, against about 1 ms as one C loop (:mod:`models.runtime.burst_finish`)."""
+
+    def __init__(self, net: BurstNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, pooled1: Tensor, pooled2: Tensor, pooled3: Tensor, new1: Tensor, new2: Tensor,
+                new3: Tensor) -> Tensor:
+        return self.net.predict([pooled1, pooled2, pooled3], [new1, new2, new3])
 
 
 def stream_graphs(net: BurstNet, dtype: torch.dtype = torch.float32) -> tuple[EncoderGraph, RingPool, DecoderGraph]:

@@ -14,13 +14,17 @@
  * graph the same rule took about 30 of the decoder's 75 ms a 640x360 frame on one core: nine
  * element-wise passes over the whole (T, C, H, W) ring, each through memory; here each frame is read
  * twice (its sums, then its share of the max) in cache-sized strips of pixels.
- * Plain C on the buffer protocol, float32, the GIL released while it runs.
+ * Plain C on the buffer protocol, float32, the GIL released while it runs. Built for AVX2 as well
+ * (_simd.h): the three levels of a 640x360 frame, 6 frames, took 5.3 ms on one core as baseline
+ * x86-64 code, 3.9 ms with AVX2 and FMA.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+#include "_simd.h"
 
 #define STRIP 2048 /* pixels per strip: 16 channels x 2048 x 4 bytes (the finest level) stays in L2 */
 
@@ -29,7 +33,7 @@
  * below 2e-7). Written as plain loops over a strip so the compiler vectorizes them; expf, a libm call
  * per pixel, kept the weights' loop scalar (5.9 against 3.4 ms for the 1/2-resolution level of a
  * 640x360 frame, 6 frames, one core). */
-static void exp_neg(const float *x, float *out, Py_ssize_t len) {
+VECTOR_INLINE void exp_neg(const float *x, float *out, Py_ssize_t len) {
     union {
         float f[STRIP];
         int32_t i[STRIP];
@@ -48,6 +52,7 @@ static void exp_neg(const float *x, float *out, Py_ssize_t len) {
     }
 }
 
+VECTOR_CLONES
 static void run(const float *ring, float *out, Py_ssize_t frames, Py_ssize_t channels, Py_ssize_t pixels,
                 Py_ssize_t newest, float consistency, Py_ssize_t begin, Py_ssize_t end) {
     const float *n = ring + newest * channels * pixels;

@@ -3,7 +3,8 @@
 The full-burst graph (``burst.onnx``) encodes every frame of the burst on every call, N encoder
 passes per frame. Beside it ship two graphs (:func:`models.export.onnx.export_stream_graphs`): the
 encoder (one frame -> its features) and the decoder (the burst's features + the newest frame's ->
-the enhanced frame). :class:`StreamingBurstSession` keeps each frame's features in a ring, pools
+the prediction, which :func:`models.runtime.burst_finish.finish` makes the enhanced frame of).
+:class:`StreamingBurstSession` keeps each frame's features in a ring, pools
 the ring outside the graphs (:func:`models.runtime.burst_pool.pool`, one C loop), so a
 call whose burst is the previous burst moved on by one frame (what the pipeline's BurstBuffer
 hands over) encodes only the new frame. Any other burst (a seek, a new size, a caller that passes
@@ -22,6 +23,7 @@ import numpy as np
 
 from models.errors import ModelError
 from models.registry import companion_path
+from models.runtime.burst_finish import finish
 from models.runtime.burst_pool import pool
 
 
@@ -100,6 +102,9 @@ class StreamingBurstSession(FeatureRing):
         except Exception as e:  # ORT raises its own exception types for a bad graph
             raise ModelError(f"cannot load the streaming burst graphs {encoder}, {decoder}: {e}") from e
         self.providers = self.encoder.get_providers()
+        # A decoder that ends at the prediction leaves the finish to one C loop (models.runtime.burst_finish);
+        # one exported before that returns the enhanced frame itself.
+        self._finish = "prediction" in {o.name for o in self.decoder.get_outputs()}
         names = {i.name for i in self.decoder.get_inputs()}
         meta = self.decoder.get_modelmeta().custom_metadata_map
         if "ring1" in names:  # a decoder exported before the pool left the graph: it pools the rings itself
@@ -129,5 +134,7 @@ class StreamingBurstSession(FeatureRing):
     def _run_decoder(self, pooled: list[np.ndarray], newest: list[np.ndarray], frame: np.ndarray) -> np.ndarray:
         inputs = {f"{self._inputs}{i + 1}": r for i, r in enumerate(pooled)}
         inputs |= {f"new{i + 1}": r for i, r in enumerate(newest)}
+        if self._finish:
+            return finish(self.decoder.run(["prediction"], inputs)[0], frame[0])
         inputs["frame"] = frame
         return self.decoder.run(["enhanced"], inputs)[0]

@@ -156,6 +156,9 @@ def test_streaming_onnx_pair_equals_the_full_burst_graph(net: BurstNet, tmp_path
     full = ort.InferenceSession(str(full_path), providers=["CPUExecutionProvider"])
     stream = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
     assert stream is not None
+    # The decoder graph ends at the prediction; the finish runs outside it (models.runtime.burst_finish).
+    assert [o.name for o in stream.decoder.get_outputs()] == ["prediction"]
+    assert "frame" not in {i.name for i in stream.decoder.get_inputs()}
     buffer = BurstBuffer(4)
     frames = dark_frames(7, 77, 45)  # odd size: the decoder's output is cropped
     for f in frames:
@@ -261,3 +264,39 @@ def test_a_bright_prediction_is_not_clipped_where_the_input_was_not(net: BurstNe
     lamp[:2, :2] = True
     assert out[..., 0][~lamp].max() < 255 and out[..., 1:].max() < 255
     assert out[..., 1:].min() > 200  # bent, not darkened
+
+
+def test_a_decoder_exported_with_the_finish_inside_still_streams(net: BurstNet, tmp_path: Path) -> None:
+    """The streaming decoder as exported before the finish left the graph: pooled features and the
+    frame in, the enhanced frame out."""
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+
+    from models.export.onnx import export_onnx
+    from models.nets.burst import stream_graphs
+    from models.runtime.burst_ring import open_streaming
+    from streamer.buffer import BurstBuffer
+
+    full_path = export_onnx(net, tmp_path / "burst.onnx", example_hw=(48, 64))
+    current = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    encoder, ring_pool, decoder = stream_graphs(net)
+    frame = torch.zeros((1, 48, 64, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        feats = encoder(frame)
+    names = [f"pooled{i}" for i in (1, 2, 3)] + [f"new{i}" for i in (1, 2, 3)]
+    path = tmp_path / "burst.decoder.onnx"
+    torch.onnx.export(decoder, (*feats, *feats, frame), str(path), input_names=[*names, "frame"],
+                      output_names=["enhanced"], dynamo=False,
+                      dynamic_axes={n: {2: f"h{n[-1]}", 3: f"w{n[-1]}"} for n in names}
+                      | {"frame": {1: "H", 2: "W"}, "enhanced": {0: "H", 1: "W"}})
+    proto = onnx.load(str(path))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "consistency", repr(float(ring_pool.consistency))
+    onnx.save(proto, str(path))
+    legacy = open_streaming(full_path, ["CPUExecutionProvider"], ort.SessionOptions())
+    assert [o.name for o in legacy.decoder.get_outputs()] == ["enhanced"]
+    buffer = BurstBuffer(3)
+    for f in dark_frames(5, 53, 37):
+        buffer.push(f)
+        want, got = current.enhance(buffer.burst()), legacy.enhance(buffer.burst())
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
