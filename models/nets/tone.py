@@ -44,7 +44,7 @@ magenta. Applied here instead:
    how bright; the gain (0.8 of the output) keeps the scene's contrast, with a toe that keeps a
    camera's black down and a shoulder that keeps highlights below white; the curve (0.2) lifts a
    dark region beside a bright one more than a single gain would. The curve's gain has a toe: none
-   at black, all of it from ``CURVE_TOE`` (12 levels of the max channel) up, linear between (a Zero-DCE
+   at black, all of it from ``CURVE_TOE`` (13 levels of the max channel) up, linear between (a Zero-DCE
    curve's slope at black is up to 70x: without it a camera's black of 1-2 levels came out as a grey
    fog). Added after the curve models were trained (so not in their training loop); measured in
    :mod:`models.runtime.tone` (``EXPOSURE_MIX``, ``CURVE_TOE``).
