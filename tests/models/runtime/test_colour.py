@@ -38,7 +38,8 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     source = cv2.blur(linear(newest).astype(np.float64), (c.box, c.box), borderType=cv2.BORDER_REPLICATE)
     sy = source @ Y709
     lin = linear(out).astype(np.float64)
-    most = c.most_gain * sy + 0.1 / 255.0 / 12.92
+    frame_gain = max((lin @ Y709).mean() / max((source @ Y709).mean(), 1e-9), 1.0)
+    most = min(c.most_gain, c.most_over_frame * frame_gain) * sy + 0.1 / 255.0 / 12.92
     lin = lin * np.minimum(1.0, most / np.maximum(lin @ Y709, 1e-12))[..., None]
     floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
     share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
@@ -76,7 +77,8 @@ def test_it_matches_the_rule_written_out() -> None:
     rng = np.random.default_rng(0)
     dark = np.clip(encode(patches() / 12.0).astype(int) + rng.integers(-4, 5, (48, 96, 3)), 0, 255).astype(np.uint8)
     out = rng.integers(0, 256, (48, 96, 3)).astype(np.uint8)
-    for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4, most_gain=3.0)):
+    for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4, most_gain=3.0),
+                   ColourConfig(most_over_frame=0.8)):
         assert np.abs(colour_from_input(out, dark, config).astype(int) - reference(out, dark, config)).max() <= 1
 
 
@@ -84,10 +86,11 @@ def test_too_dark_an_input_or_no_strength_leaves_the_output_as_it_is() -> None:
     rng = np.random.default_rng(1)
     out = rng.integers(0, 25, (40, 40, 3)).astype(np.uint8)  # within 60 times the input: not capped
     black = rng.integers(1, 3, (40, 40, 3)).astype(np.uint8)  # below the floor of 4 levels everywhere
-    assert np.array_equal(colour_from_input(out, black), out)
+    # (the bound relative to the frame's gain set aside: this random output lifts some places 3x more)
+    assert np.array_equal(colour_from_input(out, black, ColourConfig(most_over_frame=100.0)), out)
     out = rng.integers(0, 231, (40, 40, 3)).astype(np.uint8)  # below the highlight knee
     bright = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
-    assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0)), out)
+    assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0, most_over_frame=100.0)), out)
 
 
 def test_black_in_black_out() -> None:
@@ -97,7 +100,25 @@ def test_black_in_black_out() -> None:
     assert colour_from_input(lifted, black).max() <= 1
     # Elsewhere the cap is far away: 60 times a 1-level input is about 36 levels.
     dim = np.full((40, 40, 3), 1, np.uint8)
-    assert np.array_equal(colour_from_input(lifted, dim), lifted)
+    assert np.array_equal(colour_from_input(lifted, dim, ColourConfig(most_over_frame=100.0)), lifted)
+
+
+def test_no_place_is_lifted_much_more_than_the_frame() -> None:
+    """A network that lifts a near-black corner (a camera's black and its noise) six times more than the
+    rest of the frame: the corner is held to twice the frame's own gain; the rest is as it was."""
+    scene = np.full((48, 48, 3), 0.02, np.float32)  # a dim grey scene, linear light
+    scene[:16, :16] = 0.001  # a near-black corner
+    dark = encode(scene)
+    lifted = scene * 8.0
+    lifted[:16, :16] *= 6.0  # the corner lifted 48x, the rest 8x
+    out = colour_from_input(encode(lifted), dark, ColourConfig(strength=0.0))
+    gain = linear(out) / np.maximum(linear(dark), 1e-6)
+    frame = (linear(out) @ Y709).mean() / (linear(dark) @ Y709).mean()
+    assert gain[:10, :10].max() <= 2.0 * frame * 1.05 < 48.0  # the corner, away from the window's reach
+    assert np.abs(out[24:, 24:].astype(int) - encode(lifted)[24:, 24:]).max() <= 1  # the rest as it was
+    # A frame lifted evenly is not touched.
+    even = encode(scene * 8.0)
+    assert np.abs(colour_from_input(even, dark, ColourConfig(strength=0.0)).astype(int) - even).max() <= 1
 
 
 def test_a_grey_input_gives_a_grey_output() -> None:
@@ -118,7 +139,8 @@ def test_flat_frames_stay_finite_and_true(level: tuple[int, int, int]) -> None:
 def test_bad_shapes_and_settings_are_refused() -> None:
     with pytest.raises(ConfigError, match="one size"):
         colour_from_input(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 10, 3), np.uint8))
-    for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}, {"most_gain": 0.0}):
+    for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}, {"most_gain": 0.0},
+                {"most_over_frame": 0.0}):
         with pytest.raises(ConfigError):
             ColourConfig(**bad)
 
