@@ -39,7 +39,8 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     sy = source @ Y709
     lin = linear(out).astype(np.float64)
     frame_gain = max((lin @ Y709).mean() / max((source @ Y709).mean(), 1e-9), 1.0)
-    most = min(c.most_gain, c.most_over_frame * frame_gain) * sy + 0.1 / 255.0 / 12.92
+    own = linear(newest).astype(np.float64) @ Y709
+    most = np.minimum(c.most_gain * sy, c.most_over_frame * frame_gain * np.maximum(sy, own)) + 0.1 / 255.0 / 12.92
     lin = lin * np.minimum(1.0, most / np.maximum(lin @ Y709, 1e-12))[..., None]
     floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
     share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
@@ -116,6 +117,13 @@ def test_no_place_is_lifted_much_more_than_the_frame() -> None:
     frame = (linear(out) @ Y709).mean() / (linear(dark) @ Y709).mean()
     assert gain[:10, :10].max() <= 2.0 * frame * 1.05 < 48.0  # the corner, away from the window's reach
     assert np.abs(out[24:, 24:].astype(int) - encode(lifted)[24:, 24:]).max() <= 1  # the rest as it was
+    # A small light (one pixel, white in a dark place) is not dimmed: its own input counts, not only its
+    # neighbourhood's average.
+    lamp = dark.copy()
+    lamp[30, 30] = 255
+    lit = encode(lifted)
+    lit[30, 30] = 255
+    assert colour_from_input(lit, lamp, ColourConfig(strength=0.0))[30, 30].min() >= 249  # the highlight bend only
     # A frame lifted evenly is not touched.
     even = encode(scene * 8.0)
     assert np.abs(colour_from_input(even, dark, ColourConfig(strength=0.0)).astype(int) - even).max() <= 1
