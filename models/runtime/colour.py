@@ -137,13 +137,13 @@ def colour_from_input(out: np.ndarray, newest: np.ndarray, config: ColourConfig 
     if amount == 0.0:
         return out.copy()
     box = (config.box, config.box)
-    source = cv2.blur(cv2.LUT(np.ascontiguousarray(newest), _TO_LINEAR), box, borderType=cv2.BORDER_REPLICATE)
+    newest = np.ascontiguousarray(newest)
+    source = cv2.blur(cv2.LUT(newest, _TO_LINEAR), box, borderType=cv2.BORDER_REPLICATE)
     result = np.empty_like(out)
     out = np.ascontiguousarray(out)
     floor, full = _linear_level(config.floor), _linear_level(config.full)
     knee, ceiling = _linear_level(config.knee), _linear_level(config.ceiling)
     most_lift = config.most_over_frame * max(frame_gain(out, source), 1.0)
-    newest = np.ascontiguousarray(newest)
 
     def rows(begin: int, end: int) -> None:
         _colour.run(out[begin:end], source[begin:end], newest[begin:end], _TO_LINEAR, _TO_SRGB, result[begin:end],
