@@ -22,6 +22,10 @@ magenta. Applied here instead:
    it averages out), and what is left is shrunk towards grey by ``Y**4 / (Y**4 + F**4)``
    (``F = CHROMA_FLOOR``, 6 levels: nothing is left at 1-2 levels, where the colour is the camera's
    offsets, which averaging cannot remove; half at 6; 0.94 at 12; all of it from about 20 up).
+   A clear colour counts as evidence too: ``Y**4`` is ``Y**4 + (k (D - D0))**4``, ``D`` the 5x5
+   box's brightest channel minus its darkest, ``D0 = CHROMA_SPREAD_FROM`` (6 levels: a camera's
+   offsets stay grey), ``k = CHROMA_SPREAD`` (4), so a dark blue floor 10 levels from grey keeps
+   its colour (:mod:`models.runtime.tone` has the measurements).
    Measured on the 50 LOL validation pairs with the same curve maps (PSNR / SSIM): colour kept as
    it is 20.10 / 0.648; a shrink alone (``Y**2 / (Y**2 + F**2)``, F = 8 levels) 20.53 / 0.672 but
    visibly greyer shadows; the two steps as here 20.31 / 0.679.
@@ -68,6 +72,8 @@ from models.runtime.tone import (
     CHROMA_BOX,
     CHROMA_FLOOR,
     CHROMA_SMOOTH,
+    CHROMA_SPREAD,
+    CHROMA_SPREAD_FROM,
     CURVE_TOE,
     DARK,
     EXPOSURE_MIX,
@@ -161,7 +167,9 @@ def apply_colour_true(x: Tensor, alphas: Tensor, iterations: int,
     smooth = box - y_box
     chroma = chroma + strength * (CHROMA_SMOOTH**2 / (y2 + CHROMA_SMOOTH**2)) * (smooth - chroma)
     y4 = y2 * y2
-    chroma = chroma * (1.0 - strength * (1.0 - y4 / (y4 + CHROMA_FLOOR**4)))
+    spread = (box.amax(1, keepdim=True) - box.amin(1, keepdim=True) - CHROMA_SPREAD_FROM).clamp_min(0.0)
+    spread4 = (CHROMA_SPREAD * spread) ** 4
+    chroma = chroma * (1.0 - strength * (1.0 - (y4 + spread4) / (y4 + spread4 + CHROMA_FLOOR**4)))
     # Step 4: small luma steps to the neighbourhood (noise) shrunk.
     d2 = (y_in - y_box) ** 2
     y_in = y_in - strength * (LUMA_NOISE**4 / (LUMA_NOISE**4 + d2 * d2)) * (y_in - y_box)

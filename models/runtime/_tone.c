@@ -1,7 +1,7 @@
 /* The colour-true curve rule of models/nets/tone.py, one fused pass per frame (the CPU fast path).
  *
  * apply(x, xb, maps, out, strength, floor4, smooth2, curve_toe, iterations, noise4, box, keep, exposure,
- *       shoulder, lift_from, lift_full)
+ *       shoulder, lift_from, lift_full, spread4, spread_from)
  *   x      uint8  (N * 3): the frame, RGB, C order
  *   xb     uint16 (N * 3): the frame's sums over a box of pixels (5x5: at most 6375, exact)
  *   maps   float32 (N * 2): per pixel the curve parameter, already scaled by the exposure strength, and
@@ -14,6 +14,9 @@
  *   keep   the curve's share (1 - EXPOSURE_MIX); exposure: step 5's gain in linear light (exposure_gain);
  *   shoulder  where step 5's shoulder starts at a large gain (SHOULDER; 1 at a gain of 1)
  *   lift_from, lift_full  where step 5's toe starts to bend, and is fully bent (LIFT)
+ *   spread4   CHROMA_SPREAD to the 4th power: how much the box's colour (its brightest channel minus
+ *          its darkest, less spread_from) counts with the luma against the chroma floor (0: the luma alone)
+ *   spread_from  CHROMA_SPREAD_FROM in levels: a spread up to this much is no evidence of colour
  *
  * Plain C on the buffer protocol (no numpy headers), float32 arithmetic as the torch rule (the curve
  * through a table of its gains, below), the GIL released while it runs. Built with the package (pyproject.toml's ext-modules).
@@ -84,7 +87,7 @@ VECTOR_INLINE float exposed(float v, const float *step5) {
 VECTOR_CLONES
 static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const float *restrict maps, uint8_t *restrict out, Py_ssize_t n,
                 float strength, float floor4, float smooth2, float noise4, float box, float keep,
-                float exposure, float shoulder, float lift_from, float lift_full) {
+                float exposure, float shoulder, float lift_from, float lift_full, float spread4, float spread_from) {
     float gain_of[CHUNK], smooth_of[CHUNK];
     const float share = (1.0f - keep) * 255.0f, root = __builtin_powf(exposure, 1.0f / 2.4f);
     /* the shoulder's knee (shoulder_start) and 1 / the room above it */
@@ -122,7 +125,13 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
             /* (noise4 0: no smoothing; the tiny term keeps 0 / 0 away without a branch) */
             const float lum_smooth = lum - strength * noise4 / (noise4 + d2 * d2 + 1e-30f) * d;
             const float w = strength * smooth2 / (lum2 + smooth2);
-            const float c = 1.0f - strength * (1.0f - lum4 / (lum4 + floor4));
+            /* the evidence of colour against the floor: the luma, and the box's spread of channels
+             * (a colour that the 5x5 average keeps is the scene's, not the noise's) */
+            const float hi = rb > gb ? (rb > bb ? rb : bb) : (gb > bb ? gb : bb);
+            const float lo = rb < gb ? (rb < bb ? rb : bb) : (gb < bb ? gb : bb);
+            const float sp = hi - lo > spread_from ? hi - lo - spread_from : 0.0f, sp2 = sp * sp;
+            const float ev4 = lum4 + spread4 * sp2 * sp2;
+            const float c = 1.0f - strength * (1.0f - ev4 / (ev4 + floor4));
             const float cr = c * ((r - lum) + w * ((rb - lumb) - (r - lum)));
             const float cg = c * ((g - lum) + w * ((gb - lumb) - (g - lum)));
             const float cb = c * ((b - lum) + w * ((bb - lumb) - (b - lum)));
@@ -154,10 +163,10 @@ static void run(const uint8_t *restrict x, const uint16_t *restrict xb, const fl
 
 static PyObject *apply(PyObject *self, PyObject *args) {
     Py_buffer x, xb, maps, out;
-    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full, curve_toe;
+    float strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full, curve_toe, spread4, spread_from;
     int iterations;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*ffffifffffff", &x, &xb, &maps, &out, &strength, &floor4, &smooth2,
-                          &curve_toe, &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*ffffifffffffff", &x, &xb, &maps, &out, &strength, &floor4, &smooth2,
+                          &curve_toe, &iterations, &noise4, &box, &keep, &exposure, &shoulder, &lift_from, &lift_full, &spread4, &spread_from))
         return NULL;
     PyObject *result = NULL;
     const Py_ssize_t n = maps.len / (Py_ssize_t)(2 * sizeof(float));
@@ -168,7 +177,7 @@ static PyObject *apply(PyObject *self, PyObject *args) {
         if (gains_iterations != iterations || gains_toe != curve_toe) build_gains(iterations, curve_toe);
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)x.buf, (const uint16_t *)xb.buf, (const float *)maps.buf, (uint8_t *)out.buf, n,
-            strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full);
+            strength, floor4, smooth2, noise4, box, keep, exposure, shoulder, lift_from, lift_full, spread4, spread_from);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -71,6 +71,29 @@ BURST_SHOULDER = 0.9
 CHROMA_FLOOR = 6.0 / 255.0
 CHROMA_SMOOTH = 24.0 / 255.0
 CHROMA_BOX = 5
+# The floor weighs the evidence of colour: the pixel's luma, and how far the 5x5 box's channels spread
+# (its brightest minus its darkest) beyond CHROMA_SPREAD_FROM, times CHROMA_SPREAD: Y**4 + (k * (spread -
+# s0))**4 against F**4. Noise and the codec's confetti average out in the box; the colour of a dark blue
+# floor (2.6, 6.5, 12.4 levels: luma 6, spread 10) does not, and the luma alone greyed it (half its
+# colour gone). A camera's own offsets are flat too, so they do not average out, but they are small: 2-3
+# levels of Cb / Cr are a spread of up to 6 levels in RGB (a blue-ish black of (1, 0, 5) stays grey);
+# a neutral grey with the camera's cast (0.85, 1, 0.75 at 10 levels: spread 2.5) is greyed as before.
+# Measured (benchmarks/eval_burst.py --frames 24, the default chain with the temporal denoiser's warm-up;
+# GT-mean PSNR / SSIM, static then pan; the gain + nlmeans anchor 26.32 / 0.656, 27.04 / 0.723). With
+# the denoiser at 8 levels and 10 times the median: the luma alone 27.76 / 0.677, 26.17 / 0.766 (the pan
+# under the anchor: its blue-floor scene at 24.4 dB); k 1 from 0 levels 27.62 / 0.669, 27.27 / 0.781
+# (but the blue-ish black kept a third of its colour: a violet sky); k 0.8 from 0 27.68 / 0.672, 27.06 /
+# 0.779; k 2 from 5 levels 27.63 / 0.672, 27.18 / 0.780; k 2.5 from 6 27.63 / 0.672, 27.14 / 0.779; k 3
+# from 6 27.61 / 0.671, 27.23 / 0.780. The denoiser's 8 levels lifted LOL's dark photos as a clip
+# (benchmarks/eval_real.py) to p2 24.6, so it stays at 6 (10 times the median); there: k 3 from 6 27.58 /
+# 0.669, 27.03 / 0.754 (the pan 0.01 dB under); k 4 from 6 (shipped) 27.54 / 0.668, 27.12 / 0.755 (the
+# blue-floor scene 26.6 dB); k 3 from 5 27.53 / 0.668, 27.15 / 0.756; k 6 from 6 27.49 / 0.667, 27.19 /
+# 0.756. LOL's 50 held-out pairs (the fast path and deblocking, as streamer enhance runs a photo): the luma
+# alone 22.331 / 0.7592; k 3 from 6 22.371 / 0.7590; k 4 from 6 22.361 / 0.7583; k 6 from 6 22.347 /
+# 0.7570; k 3 from 5 22.366 / 0.7581; k 4 from 5 22.349 / 0.7567. A 9x9 or 15x15 box for the spread
+# scored as the 5x5 (k 1 from 0: what it finds is the scene's colour, not noise).
+CHROMA_SPREAD = 4.0
+CHROMA_SPREAD_FROM = 6.0 / 255.0
 # Luma steps from the 5x5 neighbourhood's luma (input levels) at which half of the difference is
 # smoothed away (a full-strength curve only): smaller steps are the sensor's noise, which the curve
 # would brighten, larger ones the scene's edges and texture. Measured with the shipped curve maps
@@ -282,7 +305,8 @@ class ColourTrueCurves:
             self._kernel(flat_rgb[3 * begin : 3 * end], flat_blurred[3 * begin : 3 * end], flat_maps[2 * begin : 2 * end],
                          flat_out[3 * begin : 3 * end], float(strength), floor4, smooth2, CURVE_TOE * 255.0,
                          self.iterations, noise4,
-                         1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER, *LIFT)
+                         1.0 / CHROMA_BOX**2, 1.0 - EXPOSURE_MIX, exposure, SHOULDER, *LIFT,
+                         CHROMA_SPREAD**4, CHROMA_SPREAD_FROM * 255.0)
 
         run_bands(pixels, height * width)
         return out

@@ -119,6 +119,20 @@ def test_near_black_colour_fades_to_grey() -> None:
     assert np.ptp(floor.reshape(-1, 3).mean(0)) <= 4  # but grey (the input's blue is 5x its red)
 
 
+def test_a_dark_but_clearly_coloured_area_keeps_its_colour() -> None:
+    # A dark blue floor (luma 6, its channels 10 levels apart in every 5x5 box): the scene's colour,
+    # not a camera's offset of a few levels, so the floor does not grey it.
+    rng = np.random.default_rng(0)
+    rgb = np.clip(np.array([2.6, 6.5, 12.4]) + rng.normal(0.0, 1.0, (20, 20, 3)) + 0.5, 0, 255).astype(np.uint8)
+    rgb[:2] = (60, 60, 60)
+    floor = _cpu_rule(rgb, np.full((3, 2, 2), 0.8, np.float32)).astype(float)[10:].reshape(-1, 3).mean(0)
+    want = rgb[10:].reshape(-1, 3).mean(0)
+    saturation = lambda c: (c.max() - c.min()) / c.max()  # noqa: E731
+    assert floor.mean() > 3 * want.mean()  # brightened
+    assert np.argsort(floor).tolist() == [0, 1, 2]  # still blue, then green, then red
+    assert saturation(floor) > 0.6 * saturation(want)
+
+
 @pytest.mark.parametrize("value", [0, 255, 128])
 def test_flat_frames_give_no_nan_noise_or_cast(value: int) -> None:
     rgb = np.full((16, 16, 3), value, np.uint8)

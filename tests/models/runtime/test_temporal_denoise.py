@@ -9,6 +9,7 @@ import pytest
 from models.errors import ConfigError
 from models.runtime.camera_motion import grid_step
 from models.runtime.temporal_denoise import TemporalDenoiseConfig, TemporalDenoiser
+from models.runtime.tone import exposure_strength
 
 
 def _shifted(a: np.ndarray, dx: float, dy: float, fill: float) -> np.ndarray:
@@ -37,7 +38,7 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
                shifts: list[tuple[float, float]]) -> list[np.ndarray]:
     """The rule in numpy, as the docstring says it (the C loop's reference), with the camera's shift
     of each frame given (``shifts``, from the denoiser: the motion estimate is tested on its own)."""
-    result, last, average = [], None, None
+    result, last, average, frames = [], None, None, 0
     for out, inp, (fx, fy) in zip(outs, ins, shifts, strict=True):
         dx, dy = round(fx), round(fy)  # the threshold's median is taken at the whole pixel
         grey = cv2.cvtColor(inp, cv2.COLOR_RGB2GRAY)
@@ -50,12 +51,16 @@ def _reference(outs: list[np.ndarray], ins: list[np.ndarray], cfg: TemporalDenoi
             h, w = luma.shape
             k = grid_step(h, w)  # the camera motion's grid
             aligned = luma[m : h - m : k, m : w - m : k] - last[m - dy : h - m - dy : k, m - dx : w - m - dx : k]
-            threshold = np.clip(cfg.noise_scale * np.median(np.abs(aligned)), cfg.least, cfg.threshold)
+            median = np.median(np.abs(aligned))
+            threshold = np.clip(cfg.noise_scale * median, cfg.least, cfg.threshold)
             change = np.abs(luma - _shifted(last, fx, fy, np.inf))
-            w8 = cfg.strength * np.clip(1.0 - (change / threshold) ** 3, 0.0, 1.0)
+            strength = cfg.strength * exposure_strength(inp)  # the frame's exposure fades it
+            strength = min(strength, frames / (frames + 1.0)) if cfg.warm_up else strength
+            w8 = strength * np.clip(1.0 - (change / threshold) ** 3, 0.0, 1.0)
             f = np.clip(o + w8[..., None] * (_shifted(average, fx, fy, 0.0) - o), 0.0, 255.0)
             average = np.floor(f * 256.0 + 0.5) / 256.0
-        last = luma
+        cut = last is not None and median >= cfg.threshold  # most of the frame changed: a new average
+        last, frames = luma, 1 if cut else frames + 1
         result.append(np.floor(f + 0.5).astype(np.uint8))
     return result
 
@@ -233,3 +238,35 @@ def test_bad_settings_and_mismatched_frames_are_config_errors() -> None:
     frame = _still_scene(1)[0]
     with pytest.raises(ConfigError, match="one \\(H, W, 3\\) size"):
         TemporalDenoiser()(frame, frame[:10])
+
+
+def test_a_young_average_is_the_plain_mean_of_its_frames() -> None:
+    # A still scene: the second frame's output is (near) the mean of the two frames, not 0.85 of the
+    # first (one noisy frame), and the first frames are the cleaner for it.
+    ins = _still_scene(6, level=12.0)
+    outs = _gained(ins)
+    clean = np.full(outs[0].shape, 72.0, np.float32)
+    clean[:, clean.shape[1] // 2 :] = 108.0  # the still scene (12 and 18 levels) gained 6x, without noise
+
+    def run(warm_up: bool) -> tuple[np.ndarray, float]:
+        denoiser = TemporalDenoiser(TemporalDenoiseConfig(warm_up=warm_up))
+        got = [denoiser(o, i).astype(np.float32) for o, i in zip(outs, ins, strict=True)]
+        return got[1], float(np.sqrt(np.mean([(g - clean) ** 2 for g in got[1:4]])))
+
+    (second, warm), (_, cold) = run(True), run(False)
+    first, newest = outs[0].astype(np.float32), outs[1].astype(np.float32)
+    mean, old_mix = (first + newest) / 2.0, 0.85 * first + 0.15 * newest
+    assert np.abs(second - mean).mean() < 0.5 * np.abs(second - old_mix).mean()
+    assert warm < 0.9 * cold
+
+
+def test_after_a_cut_the_new_scenes_average_starts_young_again() -> None:
+    # Ten frames of one scene, then a cut: the new scene's second frame is (near) the mean of its two.
+    first = _still_scene(10, level=12.0)
+    second = [np.roll(f, 40, axis=1)[::-1].copy() + np.uint8(30) for f in _still_scene(3, level=12.0, seed=5)]
+    ins = first + second
+    outs = _gained(ins, 3.0)
+    denoiser = TemporalDenoiser()
+    got = [denoiser(o, i).astype(np.float32) for o, i in zip(outs, ins, strict=True)]
+    a, b = outs[10].astype(np.float32), outs[11].astype(np.float32)
+    assert np.abs(got[11] - (a + b) / 2.0).mean() < 0.5 * np.abs(got[11] - (0.85 * a + 0.15 * b)).mean()
