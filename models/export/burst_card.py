@@ -108,7 +108,7 @@ and one decoder pass whatever T; on ONNX Runtime the ring is pooled outside the 
 the element-wise finish (pixel shuffle, highlight shoulder, exposure fade, uint8) is one C loop too
 (`models/runtime/_finish.c`).
 Exposure-adaptive: the output is faded back to the input as the newest frame's mean
-luma goes from 40 to 65 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
+luma goes from 40 to 60 of 255 (`strength_blend` in `models/nets/tone.py`), so an exposed frame is left as it is.
 Before that, each channel of the prediction above 0.9 is bent towards white without reaching it, except where the
 input's channel is white (`highlight_shoulder`): highlights the input did not clip are not clipped (added after
 training; in the exported graphs).

@@ -3,15 +3,15 @@
  * share that rises with the averaged input's luminance, the averaged input's channel ratios.
  *
  * run(out, source, newest, to_linear, to_srgb, dst, pixels, floor, full, strength, most_gain, most_lift, knee,
- *     ceiling, bend)
+ *     ceiling, bend, spread, spread_from)
  *   out       uint8 (pixels * 3): the network's output, RGB
  *   source    float32 (pixels * 3): the input frame in linear light, box-averaged
  *   newest    uint8 (pixels * 3): the input frame itself, RGB
  *   to_linear float32 (256): sRGB level -> linear light
  *   to_srgb   uint8 (65536): linear light * 65535, rounded -> sRGB level
  *   dst       uint8 (pixels * 3): the result (written; may not alias out)
- *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average),
- *   strength at or above full; most_gain: the output's luminance is at most most_gain times the
+ *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average, or
+ *   spread times its channels' spread beyond spread_from, whichever is more), strength at or above full; most_gain: the output's luminance is at most most_gain times the
  *   average's plus a tenth of a level (black in, black out), and at most most_lift times the brighter of
  *   the average's and the pixel's own input luminance (a place lifted no more than the frame allows, a
  *   small light not dimmed); where the input's colour would take a
@@ -30,7 +30,7 @@ static inline float max3(float a, float b, float c) { return a > b ? (a > c ? a 
 
 static void run(const uint8_t *out, const float *source, const uint8_t *newest, const float *to_linear,
                 const uint8_t *to_srgb, uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength,
-                float most_gain, float most_lift, float knee, float ceiling, float bend) {
+                float most_gain, float most_lift, float knee, float ceiling, float bend, float spread, float spread_from) {
     const float slope = strength / (full - floor);
     const float black = 0.1f / 255.0f / 12.92f; /* a tenth of a level above black, linear */
     const float white = to_linear[254];         /* the brightest level short of white */
@@ -48,7 +48,12 @@ static void run(const uint8_t *out, const float *source, const uint8_t *newest, 
             const float k = most / y;
             r *= k, g *= k, b *= k, y = most;
         }
-        float share = (sy - floor) * slope;
+        /* the evidence of colour: the average's luminance, or its channels' spread beyond spread_from
+         * (times spread), whichever is more: a clear dark colour is the scene's, not noise */
+        const float smax = max3(s[0], s[1], s[2]);
+        const float smin = s[0] < s[1] ? (s[0] < s[2] ? s[0] : s[2]) : (s[1] < s[2] ? s[1] : s[2]);
+        const float ev = spread * (smax - smin - spread_from);
+        float share = ((ev > sy ? ev : sy) - floor) * slope;
         share = share < 0.0f ? 0.0f : share > strength ? strength : share;
         const float scale = y / (sy > 1e-6f ? sy : 1e-6f);
         const float own[3] = {r, g, b};
@@ -91,9 +96,9 @@ static void run(const uint8_t *out, const float *source, const uint8_t *newest, 
 static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_buffer out, source, newest, to_linear, to_srgb, dst;
     Py_ssize_t pixels;
-    float floor, full, strength, most_gain, most_lift, knee, ceiling, bend;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*nffffffff", &out, &source, &newest, &to_linear, &to_srgb, &dst, &pixels,
-                          &floor, &full, &strength, &most_gain, &most_lift, &knee, &ceiling, &bend))
+    float floor, full, strength, most_gain, most_lift, knee, ceiling, bend, spread, spread_from;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*nffffffffff", &out, &source, &newest, &to_linear, &to_srgb, &dst, &pixels,
+                          &floor, &full, &strength, &most_gain, &most_lift, &knee, &ceiling, &bend, &spread, &spread_from))
         return NULL;
     PyObject *result = NULL;
     if (pixels < 0 || !(full > floor) || !(strength >= 0.0f && strength <= 1.0f) || !(most_gain > 0.0f) || !(most_lift > 0.0f)
@@ -109,7 +114,7 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
         Py_BEGIN_ALLOW_THREADS
         run((const uint8_t *)out.buf, (const float *)source.buf, (const uint8_t *)newest.buf,
             (const float *)to_linear.buf, (const uint8_t *)to_srgb.buf, (uint8_t *)dst.buf, pixels, floor, full,
-            strength, most_gain, most_lift, knee, ceiling, bend);
+            strength, most_gain, most_lift, knee, ceiling, bend, spread, spread_from);
         Py_END_ALLOW_THREADS
         result = Py_None;
         Py_INCREF(result);

@@ -43,7 +43,8 @@ def reference(out: np.ndarray, newest: np.ndarray, c: ColourConfig) -> np.ndarra
     most = np.minimum(c.most_gain * sy, c.most_over_frame * frame_gain * np.maximum(sy, own)) + 0.1 / 255.0 / 12.92
     lin = lin * np.minimum(1.0, most / np.maximum(lin @ Y709, 1e-12))[..., None]
     floor, full = (float(srgb_to_linear(np.float32(v / 255.0))) for v in (c.floor, c.full))
-    share = np.clip((sy - floor) / (full - floor), 0, 1) * c.strength
+    evidence = c.spread * (source.max(-1) - source.min(-1) - float(srgb_to_linear(np.float32(c.spread_from / 255.0))))
+    share = np.clip((np.maximum(sy, evidence) - floor) / (full - floor), 0, 1) * c.strength
     target = source * ((lin @ Y709) / np.maximum(sy, 1e-6))[..., None]
     mixed = lin + share[..., None] * (target - lin)
     # Where that takes a channel past the network's own largest and past 254 levels: less of the share.
@@ -79,7 +80,7 @@ def test_it_matches_the_rule_written_out() -> None:
     dark = np.clip(encode(patches() / 12.0).astype(int) + rng.integers(-4, 5, (48, 96, 3)), 0, 255).astype(np.uint8)
     out = rng.integers(0, 256, (48, 96, 3)).astype(np.uint8)
     for config in (ColourConfig(), FULL, ColourConfig(box=3, floor=1.0, full=30.0, strength=0.4, most_gain=3.0),
-                   ColourConfig(most_over_frame=0.8)):
+                   ColourConfig(most_over_frame=0.8), ColourConfig(spread=0.0), ColourConfig(spread=8.0, spread_from=2.0)):
         assert np.abs(colour_from_input(out, dark, config).astype(int) - reference(out, dark, config)).max() <= 1
 
 
@@ -92,6 +93,20 @@ def test_too_dark_an_input_or_no_strength_leaves_the_output_as_it_is() -> None:
     out = rng.integers(0, 231, (40, 40, 3)).astype(np.uint8)  # below the highlight knee
     bright = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
     assert np.array_equal(colour_from_input(out, bright, ColourConfig(strength=0.0, most_over_frame=100.0)), out)
+
+
+def test_a_clear_dark_colour_is_taken_from_the_input_and_a_cameras_offset_is_not() -> None:
+    # A dark blue floor (luma 6, channels 10 levels apart) under a network that greyed it: the input's
+    # blue comes back; a blue-ish black of (1, 0, 5) levels (a camera's offset) stays as the network had it.
+    floor = np.full((24, 24, 3), (3, 6, 12), np.uint8)
+    grey = np.full((24, 24, 3), 40, np.uint8)  # the network's output: the floor's brightness, no colour
+    got = colour_from_input(grey, floor).astype(int)[12, 12]
+    assert got[2] - got[0] > 12  # blue again
+    assert got[2] - got[0] < 10 * (12 - 3)  # and no more saturated than the input
+    weak = colour_from_input(grey, floor, ColourConfig(spread=0.0)).astype(int)[12, 12]
+    assert weak[2] - weak[0] < 0.5 * (got[2] - got[0])  # the luminance alone gave little of it
+    offset = colour_from_input(np.full((24, 24, 3), 12, np.uint8), np.full((24, 24, 3), (1, 0, 5), np.uint8))
+    assert np.ptp(offset[12, 12].astype(int)) <= 1
 
 
 def test_black_in_black_out() -> None:
@@ -148,7 +163,7 @@ def test_bad_shapes_and_settings_are_refused() -> None:
     with pytest.raises(ConfigError, match="one size"):
         colour_from_input(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 10, 3), np.uint8))
     for bad in ({"box": 4}, {"box": 0}, {"floor": 12.0, "full": 4.0}, {"strength": 1.5}, {"most_gain": 0.0},
-                {"most_over_frame": 0.0}):
+                {"most_over_frame": 0.0}, {"spread": -1.0}, {"spread_from": -1.0}):
         with pytest.raises(ConfigError):
             ColourConfig(**bad)
 
