@@ -11,13 +11,14 @@
  *   to_srgb   uint8 (65536): linear light * 65535, rounded -> sRGB level
  *   dst       uint8 (pixels * 3): the result (written; may not alias out)
  *   floor, full, strength: the share is 0 at or below floor (linear luminance of the average, or
- *   spread times its channels' spread beyond spread_from, whichever is more), strength at or above full; most_gain: the output's luminance is at most most_gain times the
- *   average's plus a tenth of a level (black in, black out), and at most most_lift times the brighter of
- *   the average's and the pixel's own input luminance (a place lifted no more than the frame allows, a
- *   small light not dimmed); where the input's colour would take a
- *   channel past white, less of it is taken (no new white); knee, ceiling (linear light): the largest
- *   channel above the knee is bent towards the ceiling, where the network's output is not white, by
- *   the share bend (0..1)
+ *   spread times its channels' spread beyond spread_from, whichever is more), strength at or above
+ *   full; most_gain: the output's luminance is at most most_gain times the average's plus a tenth of
+ *   a level (black in, black out), and at most most_lift times the brighter of the average's and the
+ *   pixel's own input luminance (a place lifted no more than the frame allows, a small light not
+ *   dimmed); where the input's colour would take a channel past white, less of it is taken (no new
+ *   white); knee, ceiling (linear light): the largest channel above the knee is bent towards the
+ *   ceiling, where the network's output is not white, by the share bend (0..1); spread, spread_from
+ *   (linear light): the colour's evidence, above
  *
  * In numpy the same arithmetic took about 11 ms a 640x360 frame (a dozen passes through memory);
  * here it is one. Plain C on the buffer protocol, float32, the GIL released while it runs.
