@@ -67,7 +67,7 @@ class TemporalDenoiseConfig:
     at most, 6 times the median 26.38 / 0.616, 23.93 / 0.594, 5.66; the same, 6 levels at most 26.44 /
     0.621, 24.29 / 0.639; 8 levels, 10 times the median 26.71 / 0.647, 24.48 / 0.665; strength 0.95
     with it 26.71 / 0.648, 24.56 / 0.671; the weight ``1 - r ** 2`` 26.59 / 0.636, 24.14 / 0.618;
-    ``1 - r ** 3`` 26.65 / 0.642, 24.21 / 0.626, with 6 levels at most and 8 times the median (shipped)
+    ``1 - r ** 3`` 26.65 / 0.642, 24.21 / 0.626, with 6 levels at most and 8 times the median (shipped then)
     **26.82 / 0.661**, 24.62 / 0.685, 4.28 (the gain + nlmeans anchor: 26.32 / 0.656, 27.04 / 0.723),
     with 8 and 10 26.85 / 0.666, 24.74 / 0.707; strength 0.95 smeared (26.16 / 0.605). On the moving
     headlights of ``benchmarks/eval_ghost.py`` what it changes along the lights' trail (6.8-7.9 levels
