@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 static inline float max3(float a, float b, float c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
+static inline float min3(float a, float b, float c) { return a < b ? (a < c ? a : c) : (b < c ? b : c); }
 
 static void run(const uint8_t *out, const float *source, const uint8_t *newest, const float *to_linear,
                 const uint8_t *to_srgb, uint8_t *dst, Py_ssize_t pixels, float floor, float full, float strength,
@@ -52,7 +53,7 @@ static void run(const uint8_t *out, const float *source, const uint8_t *newest, 
         /* the evidence of colour: the average's luminance, or its channels' spread beyond spread_from
          * (times spread), whichever is more: a clear dark colour is the scene's, not noise */
         const float smax = max3(s[0], s[1], s[2]);
-        const float smin = s[0] < s[1] ? (s[0] < s[2] ? s[0] : s[2]) : (s[1] < s[2] ? s[1] : s[2]);
+        const float smin = min3(s[0], s[1], s[2]);
         const float ev = spread * (smax - smin - spread_from);
         float share = ((ev > sy ? ev : sy) - floor) * slope;
         share = share < 0.0f ? 0.0f : share > strength ? strength : share;

@@ -159,12 +159,13 @@ def colour_from_input(out: np.ndarray, newest: np.ndarray, config: ColourConfig 
     out = np.ascontiguousarray(out)
     floor, full = _linear_level(config.floor), _linear_level(config.full)
     knee, ceiling = _linear_level(config.knee), _linear_level(config.ceiling)
+    spread_from = _linear_level(config.spread_from)
     most_lift = config.most_over_frame * max(frame_gain(out, source), 1.0)
 
     def rows(begin: int, end: int) -> None:
         _colour.run(out[begin:end], source[begin:end], newest[begin:end], _TO_LINEAR, _TO_SRGB, result[begin:end],
                     (end - begin) * out.shape[1], floor, full, config.strength * amount, config.most_gain, most_lift,
-                    knee, ceiling, amount, config.spread, _linear_level(config.spread_from))
+                    knee, ceiling, amount, config.spread, spread_from)
 
     run_bands(rows, out.shape[0], out.shape[1])
     return result
